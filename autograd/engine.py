@@ -1,0 +1,161 @@
+"""The reverse-mode engine: walk the graph from the outputs back to the leaves.
+
+A node is a Function (an op in the graph) or a leaf Tensor that requires grad. The walk is
+iterative: one explicit-stack pass counts each node's incoming edges, then nodes run in
+dependency order (Kahn's algorithm), so a node sees the sum of all its gradient contributions
+exactly once, and a chain of any length never recurses. Gradients are dropped as soon as they
+are consumed, and each node's saved arrays are released unless retain_graph=True.
+"""
+from __future__ import annotations
+
+from . import anomaly
+from .function import Function
+from .grad_mode import enable_grad, no_grad
+
+
+def _count_dependencies(roots: list) -> dict:
+    deps = {node: 0 for node in roots}
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        for child in (node.next if isinstance(node, Function) else ()):
+            if child is None:
+                continue
+            if child in deps:
+                deps[child] += 1
+            else:
+                deps[child] = 1
+                stack.append(child)
+    return deps
+
+
+def _accumulate(pending: dict, node, grad) -> None:
+    prev = pending.get(node)
+    pending[node] = grad if prev is None else prev + grad
+
+
+def _apply_hooks(hooks, grad):
+    for hook in hooks or ():
+        out = hook(grad)
+        if out is not None:
+            grad = out
+    return grad
+
+
+def run_backward(outputs: list, grad_outputs: list, retain_graph: bool, create_graph: bool,
+                 inputs: list | None = None) -> list | None:
+    """Propagate `grad_outputs` from `outputs` to the graph's leaves.
+
+    Without `inputs`, gradients accumulate into the leaves' `.grad`. With `inputs`, nothing
+    is accumulated and the gradient reaching each input is returned (None if none did).
+    """
+    roots, pending = [], {}
+    for t, g in zip(outputs, grad_outputs):
+        node = t.grad_fn if t.grad_fn is not None else t
+        roots.append(node)
+        _accumulate(pending, node, g)
+    capture = None if inputs is None else {
+        (t.grad_fn if t.grad_fn is not None else t): None for t in inputs}
+    deps = _count_dependencies(list(dict.fromkeys(roots)))
+    ready = [n for n in dict.fromkeys(roots) if deps[n] == 0]
+    with (enable_grad() if create_graph else no_grad()):
+        while ready:
+            node = ready.pop()
+            grad = pending.pop(node, None)
+            if isinstance(node, Function):
+                grads = _run_node(node, grad, capture, retain_graph)
+                for child, g in zip(node.next, grads):
+                    if child is None:
+                        continue
+                    if g is not None:
+                        _accumulate(pending, child, g)
+                    deps[child] -= 1
+                    if deps[child] == 0:
+                        ready.append(child)
+            elif grad is not None:
+                _finish_leaf(node, grad, capture, create_graph)
+    if capture is None:
+        return None
+    return [capture[t.grad_fn if t.grad_fn is not None else t] for t in inputs]
+
+
+def _run_node(node: Function, grad, capture, retain_graph: bool) -> tuple:
+    """Call one node's backward; return one gradient (or None) per input edge."""
+    if grad is None:  # no gradient reached this node: only release its children
+        return (None,) * len(node.next)
+    grad = _apply_hooks(node._hooks, grad)
+    if node._retained is not None:
+        t = node._retained()
+        if t is not None:
+            _store_grad(t, grad, False)
+    if capture is not None and node in capture:
+        capture[node] = grad
+    if node.freed:
+        from .function import _FREED
+        raise RuntimeError(_FREED)
+    grads = node.backward(grad)
+    if not isinstance(grads, tuple):
+        grads = (grads,)
+    if anomaly.is_anomaly_enabled():
+        anomaly.check_finite([None if g is None else g.data for g in grads],
+                             f"Function '{node.name}' (created at {node.created_at})")
+    if not retain_graph:
+        node.release()
+    return grads
+
+
+def _finish_leaf(leaf, grad, capture, create_graph: bool) -> None:
+    grad = _apply_hooks(leaf._hooks, grad)
+    if capture is not None:
+        if leaf in capture:
+            capture[leaf] = grad
+        return
+    _store_grad(leaf, grad, create_graph)
+
+
+def _store_grad(t, grad, create_graph: bool) -> None:
+    """t.grad += grad (a fresh tensor the first time; in place later unless create_graph)."""
+    if grad.shape != t.shape:
+        grad = grad.broadcast_to(t.shape) if grad.ndim <= t.ndim else grad.reshape(t.shape)
+    if not create_graph:
+        grad = grad.detach()
+    if t.grad is None:
+        t.grad = grad if create_graph else grad.clone()
+    elif create_graph or t.grad.requires_grad:
+        t.grad = t.grad + grad
+    else:
+        t.grad.data += grad.data
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
+         create_graph: bool = False, allow_unused: bool = False) -> tuple:
+    """Gradients of `outputs` with respect to `inputs`, returned (not stored in `.grad`).
+
+    With create_graph=True the results are themselves differentiable (any order)."""
+    from .tensor import Tensor, implicit_grad
+
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs] * len(outputs)
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"grad: got {len(grad_outputs)} grad_outputs for {len(outputs)} "
+                         f"outputs")
+    for t in inputs:
+        if not t.requires_grad:
+            raise RuntimeError(f"grad: one of the differentiated tensors (shape {t.shape}) does "
+                               f"not require grad")
+    for t in outputs:
+        if not t.requires_grad:
+            raise RuntimeError(f"grad: an output (shape {t.shape}) does not require grad and "
+                               f"does not have a grad_fn")
+    grads = [implicit_grad(o, g) for o, g in zip(outputs, grad_outputs)]
+    result = run_backward(outputs, grads, create_graph if retain_graph is None else retain_graph,
+                          create_graph, inputs)
+    for i, (t, g) in enumerate(zip(inputs, result)):
+        if g is None and not allow_unused:
+            raise RuntimeError(f"grad: input {i} (shape {t.shape}) was not used in the graph of "
+                               f"the outputs; pass allow_unused=True to get None for it")
+        if g is not None and g.shape != t.shape:
+            result[i] = g.broadcast_to(t.shape)
+    return tuple(result)

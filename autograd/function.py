@@ -1,0 +1,113 @@
+"""Function: the base class of every differentiable op, and the node type of the graph.
+
+An op subclasses Function and writes `forward` on numpy arrays and `backward` on Tensors
+(so that backward itself is differentiable and higher derivatives come for free):
+
+    class Mul(Function):
+        save_inputs = True
+        def forward(self, a, b):         # arrays in, array out
+            return kernels.mul(a, b)
+        def backward(self, g):           # Tensor in, one Tensor (or None) per input out
+            a, b = self.inputs
+            return g * b, g * a
+
+`Mul.apply(x, y)` runs forward and, when grad mode is on and an input requires grad,
+links the result into the graph. A node's `next` holds, per input, the node that produced
+it (a Function), the input itself when it is a leaf that requires grad, or None.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from . import anomaly
+from .grad_mode import is_grad_enabled
+
+_FREED = ("Trying to backward through the graph a second time (or directly access saved "
+          "tensors after they have already been freed). Saved intermediate values of the graph "
+          "are freed when you call .backward() or autograd.grad(). Specify retain_graph=True if "
+          "you need to backward through the graph a second time or if you need to access saved "
+          "tensors after calling backward.")
+
+
+class Function:
+    save_inputs = False  # keep the input Tensors for backward (checked against in-place writes)
+    save_output = False  # keep the output array; `self.output()` rebuilds it as a Tensor
+
+    next: tuple = ()
+    freed = False
+    created_at = None
+    _hooks = None
+    _retained = None
+
+    @classmethod
+    def apply(cls, *inputs, **kwargs):
+        """Run forward on the inputs' arrays and record the op in the graph if needed."""
+        from .tensor import Tensor
+
+        fn = cls()
+        data = fn.forward(*[t.data for t in inputs], **kwargs)
+        if not (is_grad_enabled() and any(t.requires_grad for t in inputs)):
+            return Tensor._make(data)
+        out = Tensor._make(data, True, fn)
+        fn.next = tuple(t.grad_fn if t.grad_fn is not None else (t if t.requires_grad else None)
+                        for t in inputs)
+        if cls.save_inputs:
+            fn._inputs = inputs
+            fn._versions = tuple(t._version[0] for t in inputs)
+        if cls.save_output:
+            fn._out = (data, out._version, out._version[0])
+        if anomaly.is_anomaly_enabled():
+            fn.created_at = anomaly.creation_site()
+            anomaly.check_finite([data], f"Function '{cls.__name__}' (forward, created at "
+                                         f"{fn.created_at})")
+        return out
+
+    def forward(self, *arrays: Any, **kwargs: Any):
+        raise NotImplementedError
+
+    def backward(self, grad):
+        raise NotImplementedError
+
+    @property
+    def name(self) -> str:
+        return f"{type(self).__name__}Backward"
+
+    @property
+    def inputs(self) -> tuple:
+        """The saved input Tensors, after checking that none was modified in place."""
+        if self.freed:
+            raise RuntimeError(_FREED)
+        for i, (t, v) in enumerate(zip(self._inputs, self._versions)):
+            if t._version[0] != v:
+                raise RuntimeError(
+                    f"one of the variables needed for gradient computation has been modified "
+                    f"by an inplace operation: input {i} of {self.name}, a tensor of shape "
+                    f"{t.shape}, is at version {t._version[0]}; expected version {v} instead.")
+        return self._inputs
+
+    def output(self):
+        """The saved output as a Tensor whose grad_fn is this node (differentiable)."""
+        from .tensor import Tensor
+
+        if self.freed:
+            raise RuntimeError(_FREED)
+        data, version, seen = self._out
+        if version[0] != seen:
+            raise RuntimeError(
+                f"one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: the output of {self.name}, a tensor of shape {data.shape}, "
+                f"is at version {version[0]}; expected version {seen} instead.")
+        return Tensor._make(data, True, self, version)
+
+    def release(self) -> None:
+        """Drop what forward saved; called after backward unless retain_graph=True."""
+        self.freed = True
+        self._inputs = self._out = None
+
+    def register_hook(self, hook, retain=None) -> None:
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+
+    def __repr__(self) -> str:
+        return f"<{self.name}>"

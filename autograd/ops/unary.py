@@ -1,0 +1,150 @@
+"""Elementwise unary ops. Each backward is written in Tensor ops, so it differentiates again."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import kernels as K
+from ..function import Function
+
+
+class Neg(Function):
+    def forward(self, x):
+        return K.neg(x)
+
+    def backward(self, g):
+        return -g
+
+
+class Exp(Function):
+    """d/dx e^x = e^x (the saved output)."""
+    save_output = True
+
+    def forward(self, x):
+        return K.exp(x)
+
+    def backward(self, g):
+        return g * self.output()
+
+
+class Log(Function):
+    """d/dx log x = 1/x."""
+    save_inputs = True
+
+    def forward(self, x):
+        return K.log(x)
+
+    def backward(self, g):
+        (x,) = self.inputs
+        return g / x
+
+
+class Sqrt(Function):
+    """d/dx sqrt x = 1 / (2 sqrt x)."""
+    save_output = True
+
+    def forward(self, x):
+        return K.sqrt(x)
+
+    def backward(self, g):
+        return g / (2 * self.output())
+
+
+class Sin(Function):
+    save_inputs = True
+
+    def forward(self, x):
+        return K.sin(x)
+
+    def backward(self, g):
+        (x,) = self.inputs
+        return g * x.cos()
+
+
+class Cos(Function):
+    save_inputs = True
+
+    def forward(self, x):
+        return K.cos(x)
+
+    def backward(self, g):
+        (x,) = self.inputs
+        return -g * x.sin()
+
+
+class Tanh(Function):
+    """d/dx tanh x = 1 - tanh^2 x."""
+    save_output = True
+
+    def forward(self, x):
+        return K.tanh(x)
+
+    def backward(self, g):
+        y = self.output()
+        return g * (1 - y * y)
+
+
+class Sigmoid(Function):
+    """d/dx s(x) = s(x) (1 - s(x))."""
+    save_output = True
+
+    def forward(self, x):
+        return K.sigmoid(x)
+
+    def backward(self, g):
+        y = self.output()
+        return g * (y * (1 - y))
+
+
+class PowScalar(Function):
+    """d/dx x^p = p x^(p-1) for a constant exponent p."""
+    save_inputs = True
+
+    def forward(self, x, p):
+        self.p = p
+        return K.power(x, x.dtype.type(p)) if np.issubdtype(x.dtype, np.floating) else K.power(x, p)
+
+    def backward(self, g):
+        (x,) = self.inputs
+        if self.p == 0:
+            return g * 0
+        if self.p == 1:
+            return g
+        return g * (self.p * x ** (self.p - 1))
+
+
+class _Masked(Function):
+    """Ops that are piecewise linear: the gradient is g times a constant mask (slope)."""
+
+    def backward(self, g):
+        return g * self.slope
+
+
+class Relu(_Masked):
+    def forward(self, x):
+        self.slope = (x > 0).astype(x.dtype)
+        return K.relu(x)
+
+
+class LeakyRelu(_Masked):
+    def forward(self, x, negative_slope=0.01):
+        self.slope = np.where(x > 0, 1, negative_slope).astype(x.dtype)
+        return K.leaky_relu(x, negative_slope)
+
+
+class Abs(_Masked):
+    def forward(self, x):
+        self.slope = np.sign(x).astype(x.dtype)
+        return K.absolute(x)
+
+
+class Clamp(_Masked):
+    """Gradient 1 inside [min, max] (bounds included, as PyTorch), 0 outside."""
+
+    def forward(self, x, min=None, max=None):  # noqa: A002 - PyTorch's argument names
+        inside = np.ones(x.shape, dtype=bool)
+        if min is not None:
+            inside &= x >= min
+        if max is not None:
+            inside &= x <= max
+        self.slope = inside.astype(x.dtype)
+        return K.clip(x, min, max)

@@ -1,0 +1,378 @@
+"""Save and load nested structures of Tensors, numpy arrays and plain values.
+
+`save(obj, path)` writes a zip archive (uncompressed, like numpy's ``.npz``)
+holding a JSON manifest, ``manifest.json``, that describes the structure, and
+one ``.npy`` entry per array. Nothing is ever pickled, so `load` cannot run
+code from a file; it checks the manifest's magic and version, every array's
+header and size, and the zip's CRCs, and turns any defect into a `ValueError`
+that names the file.
+
+Supported values: `Tensor` (data and ``requires_grad``; comes back as a
+Tensor), ``numpy.ndarray`` and numpy scalars (exact dtype and shape, 0-d and
+empty included), ``None``, ``bool``, ``int``, ``float``, ``str``, and ``dict``
+(keys ``str``, ``int``, ``float``, ``bool`` or ``None``; ``OrderedDict`` kept),
+``list`` and ``tuple`` nested to any depth. An object saved twice in one call
+(the same Tensor in two places) is stored once and comes back as one object.
+
+Manifest nodes, one JSON object each::
+
+    {"type": "none"}                 {"type": "bool" | "int" | "float" | "str", "value": v}
+    {"type": "list" | "tuple", "items": [node, ...]}
+    {"type": "dict", "ordered": false, "items": [[key_node, value_node], ...]}
+    {"type": "ndarray" | "numpy_scalar", "entry": "arrays/3.npy"}
+    {"type": "tensor", "entry": "arrays/4.npy", "requires_grad": true}
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import math
+import os
+import secrets
+import zipfile
+from typing import IO, Any, Callable, Union
+
+import numpy as np
+
+from .tensor import Tensor
+
+__all__ = ["save", "load", "FORMAT", "VERSION"]
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+FORMAT = "numbagrad"  # magic: the manifest's "format" field
+VERSION = 1  # bumped when the manifest changes incompatibly
+MANIFEST = "manifest.json"
+
+_PLAIN_TYPES = (bool, int, float, str)  # exact types: subclasses (IntEnum, ...) are refused
+_PLAIN_NAMES = {bool: "bool", int: "int", float: "float", str: "str"}
+_KEY_KINDS = ("none", "bool", "int", "float", "str")
+_SUPPORTED = (
+    "Tensor, numpy.ndarray, numpy scalar, dict, list, tuple, int, float, bool, str or None"
+)
+
+
+class _CorruptFile(Exception):
+    """Raised while reading; `load` turns it into a ValueError naming the file."""
+
+
+# --------------------------------------------------------------------------- save
+
+
+class _Encoder:
+    """Turns an object tree into a JSON-able manifest plus a list of arrays to write."""
+
+    def __init__(self) -> None:
+        self.arrays: list[tuple[str, np.ndarray]] = []
+        self._entries: dict[int, str] = {}  # id(array or tensor) -> entry, for sharing
+        self._keep_alive: list[Any] = []  # so ids in _entries are not reused
+        self._open: set[int] = set()  # containers on the current path (cycle check)
+
+    def encode(self, obj: Any, where: str) -> dict:
+        if isinstance(obj, Tensor):
+            return {"type": "tensor", "entry": self._add_array(obj, obj.data, where),
+                    "requires_grad": bool(obj.requires_grad)}
+        if isinstance(obj, np.ndarray):
+            return {"type": "ndarray", "entry": self._add_array(obj, obj, where)}
+        if isinstance(obj, np.generic):
+            return {"type": "numpy_scalar", "entry": self._add_array(obj, np.asarray(obj), where)}
+        if obj is None or type(obj) in _PLAIN_TYPES:
+            return _encode_plain(obj)
+        if isinstance(obj, dict):
+            return self._container(obj, where, self._encode_dict)
+        if type(obj) in (list, tuple):
+            return self._container(obj, where, self._encode_sequence)
+        raise TypeError(
+            f"cannot save an object of type {type(obj).__qualname__!r} at {where}; "
+            f"supported are {_SUPPORTED}"
+        )
+
+    def _container(self, obj: Any, where: str, encode: Callable[[Any, str], dict]) -> dict:
+        if id(obj) in self._open:
+            raise ValueError(f"cannot save a circular reference: {where} contains itself")
+        self._open.add(id(obj))
+        try:
+            return encode(obj, where)
+        finally:
+            self._open.discard(id(obj))
+
+    def _encode_dict(self, obj: dict, where: str) -> dict:
+        items = []
+        for key, value in obj.items():
+            if not (key is None or type(key) in _PLAIN_TYPES):
+                raise TypeError(
+                    f"cannot save a dict key of type {type(key).__qualname__!r} at {where}; "
+                    "keys must be str, int, float, bool or None"
+                )
+            items.append([_encode_plain(key), self.encode(value, f"{where}[{key!r}]")])
+        return {"type": "dict", "ordered": isinstance(obj, collections.OrderedDict),
+                "items": items}
+
+    def _encode_sequence(self, obj: list | tuple, where: str) -> dict:
+        return {"type": type(obj).__name__,
+                "items": [self.encode(v, f"{where}[{i}]") for i, v in enumerate(obj)]}
+
+    def _add_array(self, owner: Any, array: np.ndarray, where: str) -> str:
+        if id(owner) in self._entries:
+            return self._entries[id(owner)]
+        array = np.asarray(array)  # a memmap or other subclass is stored as a plain array
+        if array.dtype.hasobject:
+            raise TypeError(
+                f"cannot save an array of dtype {array.dtype} at {where}: object arrays "
+                "would need pickle"
+            )
+        entry = f"arrays/{len(self.arrays)}.npy"
+        self.arrays.append((entry, array))
+        self._entries[id(owner)] = entry
+        self._keep_alive.append(owner)
+        return entry
+
+
+def _encode_plain(value: Any) -> dict:
+    """Encode None / bool / int / float / str (exact types, checked by the caller)."""
+    if value is None:
+        return {"type": "none"}
+    if type(value) is float and not math.isfinite(value):
+        return {"type": "float", "value": repr(value)}  # "nan", "inf", "-inf": not JSON numbers
+    return {"type": _PLAIN_NAMES[type(value)], "value": value}
+
+
+def _write_archive(file: IO[bytes], manifest: dict, arrays: list[tuple[str, np.ndarray]]) -> None:
+    """Write the manifest and every array into an uncompressed zip on `file`."""
+    with zipfile.ZipFile(file, "w", compression=zipfile.ZIP_STORED) as archive:
+        archive.writestr(MANIFEST, json.dumps(manifest, allow_nan=False))
+        for entry, array in arrays:
+            big = array.nbytes > (1 << 30)  # zip64 headers for entries that may pass 2 GiB
+            with archive.open(entry, "w", force_zip64=big) as out:
+                np.lib.format.write_array(out, array, allow_pickle=False)
+
+
+def _fsync_directory(directory: str) -> None:
+    """Make the rename durable; not possible (nor needed) on every platform."""
+    if os.name != "posix":
+        return
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _create_temporary(directory: str, name: str) -> tuple[int, str]:
+    """Create a fresh file next to the target (umask-respecting permissions)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    while True:
+        temporary = os.path.join(directory, f".{name}.{secrets.token_hex(6)}.tmp")
+        try:
+            return os.open(temporary, flags, 0o666), temporary
+        except FileExistsError:
+            continue
+
+
+def save(obj: Any, path: PathLike) -> None:
+    """Write `obj` (nested dict / list / tuple of Tensors, arrays, plain values) to `path`.
+
+    The write is atomic: everything goes to a temporary file in the same
+    directory, which is flushed, fsync'ed and then renamed onto `path`. If
+    anything fails the temporary file is removed and an existing file at
+    `path` is left untouched. Unsupported values raise `TypeError` naming
+    their type and where they sit (e.g. ``obj['state'][0]['buf']``) before
+    anything is written.
+    """
+    target = os.fsdecode(os.fspath(path))
+    encoder = _Encoder()
+    manifest = {"format": FORMAT, "version": VERSION, "root": encoder.encode(obj, "obj")}
+
+    directory = os.path.dirname(os.path.abspath(target))
+    fd, temporary = _create_temporary(directory, os.path.basename(target))
+    try:
+        with os.fdopen(fd, "wb") as file:
+            _write_archive(file, manifest, encoder.arrays)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except FileNotFoundError:
+            pass
+        raise
+    _fsync_directory(directory)
+
+
+# --------------------------------------------------------------------------- load
+
+
+class _Decoder:
+    """Rebuilds the object tree from a manifest, reading arrays from the archive."""
+
+    def __init__(self, archive: zipfile.ZipFile) -> None:
+        self.archive = archive
+        self._loaded: dict[tuple[str, str], Any] = {}  # (type, entry) -> object, for sharing
+
+    def decode(self, node: Any, where: str) -> Any:
+        kind = _field(node, "type", str, where)
+        if kind == "none":
+            return None
+        if kind in ("bool", "int", "str"):
+            return _field(node, "value", {"bool": bool, "int": int, "str": str}[kind], where)
+        if kind == "float":
+            return _decode_float(node, where)
+        if kind in ("list", "tuple"):
+            items = _field(node, "items", list, where)
+            values = [self.decode(item, f"{where}[{i}]") for i, item in enumerate(items)]
+            return values if kind == "list" else tuple(values)
+        if kind == "dict":
+            return self._decode_dict(node, where)
+        if kind in ("ndarray", "numpy_scalar", "tensor"):
+            return self._decode_array(kind, node, where)
+        raise _CorruptFile(f"unknown node type {kind!r} at {where}")
+
+    def _decode_dict(self, node: dict, where: str) -> dict:
+        ordered = _field(node, "ordered", bool, where)
+        result: dict = collections.OrderedDict() if ordered else {}
+        for pair in _field(node, "items", list, where):
+            if not (isinstance(pair, list) and len(pair) == 2):
+                raise _CorruptFile(f"malformed dict item at {where}")
+            if _field(pair[0], "type", str, where) not in _KEY_KINDS:
+                raise _CorruptFile(f"unsupported dict key at {where}")
+            key = self.decode(pair[0], f"{where} (a key)")
+            result[key] = self.decode(pair[1], f"{where}[{key!r}]")
+        return result
+
+    def _decode_array(self, kind: str, node: dict, where: str) -> Any:
+        entry = _field(node, "entry", str, where)
+        if (kind, entry) in self._loaded:
+            return self._loaded[(kind, entry)]
+        array = _read_npy(self.archive, entry)
+        if kind == "ndarray":
+            value: Any = array
+        elif kind == "numpy_scalar":
+            if array.ndim != 0:
+                raise _CorruptFile(f"numpy scalar at {where} is stored with shape {array.shape}")
+            value = array[()]
+        else:
+            value = Tensor(array, requires_grad=_field(node, "requires_grad", bool, where))
+        self._loaded[(kind, entry)] = value
+        return value
+
+
+def _field(node: Any, name: str, kind: type, where: str) -> Any:
+    """node[name], checked to be a dict field of exactly type `kind`."""
+    if not isinstance(node, dict) or name not in node:
+        raise _CorruptFile(f"manifest node at {where} has no {name!r} field")
+    value = node[name]
+    if type(value) is not kind:
+        raise _CorruptFile(f"manifest field {name!r} at {where} is not a {kind.__name__}")
+    return value
+
+
+def _decode_float(node: dict, where: str) -> float:
+    value = node.get("value") if isinstance(node, dict) else None
+    if type(value) is float:
+        return value
+    if type(value) is int:  # a JSON writer may print 1.0 as 1
+        return float(value)
+    if value in ("nan", "inf", "-inf"):
+        return float(value)
+    raise _CorruptFile(f"malformed float at {where}")
+
+
+def _read_npy(archive: zipfile.ZipFile, entry: str) -> np.ndarray:
+    """Read one ``.npy`` entry without pickle, checking its header against its size.
+
+    The data size implied by the header must equal the entry's size exactly,
+    so a corrupt header can neither make us allocate a huge array nor leave
+    part of the data unread. Reading to the end also makes zipfile check the
+    entry's CRC.
+    """
+    try:
+        info = archive.getinfo(entry)
+    except KeyError:
+        raise _CorruptFile(f"the manifest names an array {entry!r} that the archive lacks")
+    if info.compress_type != zipfile.ZIP_STORED:
+        raise _CorruptFile(f"array {entry!r} is compressed; this format stores arrays plainly")
+    with archive.open(info) as stream:
+        version = np.lib.format.read_magic(stream)
+        if version == (1, 0):
+            shape, fortran_order, dtype = np.lib.format.read_array_header_1_0(stream)
+        elif version in ((2, 0), (3, 0)):
+            shape, fortran_order, dtype = np.lib.format.read_array_header_2_0(stream)
+        else:
+            raise _CorruptFile(f"array {entry!r} has unknown .npy version {version}")
+        if dtype.hasobject:
+            raise _CorruptFile(f"array {entry!r} holds Python objects (dtype {dtype}); "
+                               "refusing to unpickle")
+        header_size = stream.tell()
+        count = math.prod(shape)
+        if header_size + count * dtype.itemsize != info.file_size:
+            raise _CorruptFile(
+                f"array {entry!r} of shape {shape} and dtype {dtype} needs "
+                f"{count * dtype.itemsize} bytes but the entry holds "
+                f"{info.file_size - header_size}"
+            )
+        flat = np.empty(count, dtype=dtype)
+        if flat.nbytes:
+            buffer = memoryview(flat.view(np.uint8))
+            filled = 0
+            while filled < len(buffer):
+                n = stream.readinto(buffer[filled:])
+                if not n:
+                    raise _CorruptFile(f"array {entry!r} is truncated")
+                filled += n
+        if stream.read(1):  # reading to the end also verifies the CRC
+            raise _CorruptFile(f"array {entry!r} has trailing bytes")
+    if fortran_order:
+        return flat.reshape(shape[::-1]).transpose()
+    return flat.reshape(shape)
+
+
+def _read_archive(file: IO[bytes]) -> Any:
+    with zipfile.ZipFile(file, "r") as archive:
+        try:
+            raw = archive.read(MANIFEST)
+        except KeyError:
+            raise _CorruptFile(f"a zip archive without {MANIFEST!r}, not a numbagrad file")
+        manifest = json.loads(raw.decode("utf-8"))
+        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+            raise _CorruptFile(f"{MANIFEST!r} does not describe a numbagrad file")
+        version = manifest.get("version")
+        if type(version) is not int or version < 1:
+            raise _CorruptFile(f"malformed format version {version!r}")
+        if version > VERSION:
+            raise _CorruptFile(
+                f"written by a newer numbagrad (format version {version}; this one reads "
+                f"up to {VERSION})"
+            )
+        if "root" not in manifest:
+            raise _CorruptFile(f"{MANIFEST!r} has no 'root'")
+        return _Decoder(archive).decode(manifest["root"], "obj")
+
+
+def load(path: PathLike) -> Any:
+    """Read back what `save` wrote: Tensors as Tensors, arrays with exact dtype and shape.
+
+    A missing file raises `FileNotFoundError`. Anything that is not an intact
+    numbagrad file (truncated, corrupt, random bytes, a plain ``.npy``, a zip
+    without our manifest, a pickle) raises `ValueError` naming `path`. Nothing
+    is ever unpickled, so loading cannot execute code from the file.
+    """
+    name = os.fsdecode(os.fspath(path))
+    with open(name, "rb") as file:  # a missing file raises FileNotFoundError here
+        try:
+            return _read_archive(file)
+        except _CorruptFile as error:
+            raise ValueError(f"cannot load '{name}': {error}") from None
+        except MemoryError:
+            raise
+        except Exception as error:  # zipfile, json, .npy header parsing...: all mean corrupt
+            raise ValueError(
+                f"cannot load '{name}': not an intact numbagrad file "
+                f"({type(error).__name__}: {error})"
+            ) from error

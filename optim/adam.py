@@ -1,0 +1,100 @@
+"""Adam and AdamW: momentum on the gradient, scaled by a running RMS of the gradient."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .optimizer import Optimizer, ParamsT, check_non_negative, effective_grad
+
+__all__ = ["Adam", "AdamW"]
+
+
+class Adam(Optimizer):
+    r"""Adam (Kingma & Ba, 2015), PyTorch's update rule.
+
+    With g = ∇f(θ) (negated if maximize) + weight_decay·θ and t the step count (from 1)::
+
+        m ← m + (1 − β₁)·(g − m)                    (``exp_avg``)
+        v ← β₂·v + (1 − β₂)·g²                      (``exp_avg_sq``)
+        amsgrad: v̂ ← max(v̂, v), used in place of v  (``max_exp_avg_sq``)
+        θ ← θ − lr/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + eps)
+
+    With decoupled_weight_decay (AdamW) the decay is applied to θ directly instead:
+    θ ← θ·(1 − lr·weight_decay) before the step, and g = ∇f(θ) alone.
+    """
+
+    def __init__(self, params: ParamsT, lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0, amsgrad: bool = False, *,
+                 maximize: bool = False, decoupled_weight_decay: bool = False) -> None:
+        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                        amsgrad=amsgrad, maximize=maximize,
+                        decoupled_weight_decay=decoupled_weight_decay)
+        super().__init__(params, defaults)
+
+    def _check_options(self, options: dict[str, Any]) -> None:
+        check_non_negative(options, "lr", "eps", "weight_decay")
+        for i, beta in enumerate(options["betas"]):
+            if not 0.0 <= beta < 1.0:
+                raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+
+    def _update_group(self, group: dict[str, Any]) -> None:
+        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+        weight_decay, amsgrad, maximize = group["weight_decay"], group["amsgrad"], group["maximize"]
+        decoupled = group["decoupled_weight_decay"]
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            param = p.data
+            state = self.state[p]
+            if not state:
+                state["step"] = 0
+                state["exp_avg"] = np.zeros_like(param)
+                state["exp_avg_sq"] = np.zeros_like(param)
+                if amsgrad:
+                    state["max_exp_avg_sq"] = np.zeros_like(param)
+            state["step"] = step = state["step"] + 1
+            bias_correction1 = 1 - beta1 ** step
+            bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
+            step_size = lr / bias_correction1
+
+            if decoupled:
+                if weight_decay != 0:
+                    param *= 1 - lr * weight_decay
+                grad = effective_grad(param, p.grad.data, 0, maximize)
+            else:
+                grad = effective_grad(param, p.grad.data, weight_decay, maximize)
+
+            exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+            scratch = np.subtract(grad, exp_avg)
+            scratch *= 1 - beta1
+            exp_avg += scratch
+            exp_avg_sq *= beta2
+            np.multiply(grad, grad, out=scratch)
+            scratch *= 1 - beta2
+            exp_avg_sq += scratch
+            if amsgrad:
+                exp_avg_sq = np.maximum(state["max_exp_avg_sq"], exp_avg_sq,
+                                        out=state["max_exp_avg_sq"])
+
+            denom = np.sqrt(exp_avg_sq, out=scratch)
+            denom /= bias_correction2_sqrt
+            denom += eps
+            np.divide(exp_avg, denom, out=denom)
+            denom *= step_size
+            param -= denom
+
+
+class AdamW(Adam):
+    r"""AdamW (Loshchilov & Hutter, 2019): Adam with decoupled weight decay.
+
+    θ ← θ·(1 − lr·weight_decay), then the Adam step on g = ∇f(θ). Default weight_decay 1e-2.
+    """
+
+    def __init__(self, params: ParamsT, lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2, amsgrad: bool = False, *,
+                 maximize: bool = False) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
+                         decoupled_weight_decay=True)

@@ -1,0 +1,209 @@
+"""Optimizer: the base class of every optimiser, with PyTorch's parameter groups and state.
+
+An optimiser holds `param_groups`, a list of dicts, each with its own ``"params"`` (a list of
+Tensors) and its own options (``"lr"``, ``"momentum"``, ...; the ones a group leaves out come
+from `defaults`), and `state`, a dict from each parameter to what the update rule keeps
+between steps (numpy arrays of the parameter's shape and dtype, and a Python int ``"step"``).
+
+A subclass writes `_update_group(group)`: one step for the parameters of one group, in place on
+their ``.data`` arrays, skipping those whose ``.grad`` is None. `step` calls it for each group,
+under `no_grad`, after running the optional closure.
+"""
+from __future__ import annotations
+
+import copy
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+from autograd import Tensor, enable_grad, no_grad
+
+__all__ = ["Optimizer"]
+
+ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
+
+
+class Optimizer:
+    """Base class: parameter groups, per-parameter state, zero_grad, step, checkpoints."""
+
+    def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
+        if isinstance(params, (Tensor, dict)):
+            raise TypeError("params argument given to the optimizer should be an iterable of "
+                            f"Tensors or dicts, but got {type(params).__name__}")
+        self._check_options(defaults)
+        self.defaults = defaults
+        self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
+        self.param_groups: list[dict[str, Any]] = []
+
+        groups = list(params)
+        if not groups:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def _check_options(self, options: dict[str, Any]) -> None:
+        """Raise ValueError for an invalid option; subclasses check their own."""
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines += [f"    {key}: {group[key]}" for key in sorted(group) if key != "params"]
+        return "\n".join(lines) + "\n)"
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Append a group; options it leaves out are taken from `defaults`.
+
+        Raises TypeError for anything but Tensors, ValueError for a parameter that is already
+        optimised (in this group or another) or for an invalid option.
+        """
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, set):
+            raise TypeError("optimizer parameters need to be organized in ordered collections, "
+                            "but the ordering of tensors in sets will change between runs. "
+                            "Please use a list instead.")
+        group = {**param_group, "params": list(params)}
+
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        for p in group["params"]:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"optimizer can only optimize Tensors, but one of the params "
+                                f"is {type(p).__name__}")
+            if not getattr(p, "is_leaf", True):
+                raise ValueError("can't optimize a non-leaf Tensor")
+            if id(p) in seen:
+                raise ValueError("a parameter appears more than once in the optimizer's "
+                                 "parameter groups")
+            seen.add(id(p))
+
+        for name, default in self.defaults.items():
+            group.setdefault(name, default)
+        self._check_options(group)
+        self.param_groups.append(group)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the gradients: set each ``.grad`` to None, or (set_to_none=False) to zeros."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                grad = p.grad
+                if grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                else:
+                    if getattr(grad, "grad_fn", None) is not None:  # from create_graph=True
+                        p.grad = grad = grad.detach()
+                    grad.data.fill(0)
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update every parameter that has a gradient, once.
+
+        `closure`, if given, re-evaluates the model (zero_grad, forward, backward) and returns
+        the loss; it runs with grad enabled before the update, and its loss is returned.
+        """
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        with no_grad():
+            for group in self.param_groups:
+                self._update_group(group)
+                for p in group["params"]:
+                    if p.grad is not None:
+                        p._version[0] += 1  # an in-place write: stale graphs must not use p
+        return loss
+
+    def _update_group(self, group: dict[str, Any]) -> None:
+        raise NotImplementedError(f"{type(self).__name__} does not implement an update rule")
+
+    # ------------------------------------------------------------------ checkpoints
+
+    def state_dict(self) -> dict[str, Any]:
+        """The optimiser's state in PyTorch's layout, as a snapshot (arrays are copied).
+
+        ``{"state": {index: {name: value}}, "param_groups": [{option: value, "params":
+        [index, ...]}]}``, where a parameter's index is its position counting through all
+        groups in order. Values are numpy arrays and plain Python numbers.
+        """
+        index: dict[int, int] = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {k: copy.deepcopy(v) for k, v in group.items() if k != "params"}
+            packed["params"] = [index.setdefault(id(p), len(index)) for p in group["params"]]
+            groups.append(packed)
+        state = {index[id(p)]: {name: _copy_value(v) for name, v in s.items()}
+                 for p, s in self.state.items()}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore a `state_dict()`: the groups' options and each parameter's state.
+
+        The groups must match this optimiser's in number and size. Everything is deep-copied
+        (the dict passed in is never aliased), and floating arrays are cast to their
+        parameter's dtype, so that the restored optimiser continues exactly where the saved
+        one was.
+        """
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError("loaded state dict has a different number of parameter groups")
+        if any(len(g["params"]) != len(s["params"])
+               for g, s in zip(self.param_groups, saved_groups)):
+            raise ValueError("loaded state dict contains a parameter group that doesn't match "
+                             "the size of optimizer's group")
+        params_by_index = {i: p for g, s in zip(self.param_groups, saved_groups)
+                           for i, p in zip(s["params"], g["params"])}
+
+        state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
+        for i, saved in state_dict["state"].items():
+            p = params_by_index[int(i)]
+            state[p] = {name: _restore_value(name, v, p.data.dtype) for name, v in saved.items()}
+        self.state = state
+        self.param_groups = [
+            {**{k: copy.deepcopy(v) for k, v in s.items() if k != "params"},
+             "params": g["params"]}
+            for g, s in zip(self.param_groups, saved_groups)
+        ]
+
+
+def _copy_value(value: Any) -> Any:
+    return value.copy() if isinstance(value, np.ndarray) else copy.deepcopy(value)
+
+
+def _restore_value(name: str, value: Any, dtype: np.dtype) -> Any:
+    """A private copy of one saved state value: arrays in the parameter's dtype, ``step`` an int."""
+    if isinstance(value, Tensor):
+        value = value.data
+    if name == "step":
+        return int(value)
+    if isinstance(value, np.ndarray):
+        return value.astype(dtype) if np.issubdtype(value.dtype, np.floating) else value.copy()
+    return copy.deepcopy(value)
+
+
+def check_non_negative(options: dict[str, Any], *names: str) -> None:
+    """ValueError unless each named option is >= 0 (NaN fails too)."""
+    for name in names:
+        if not options[name] >= 0:
+            raise ValueError(f"Invalid {name} value: {options[name]}")
+
+
+def effective_grad(param: np.ndarray, grad: np.ndarray, weight_decay: float,
+                   maximize: bool) -> np.ndarray:
+    """g = ±∇f + λθ: the gradient the update rules see (maximize flips the sign of ∇f, L2
+    weight decay λ adds λθ). Returns `grad` itself when there is nothing to add."""
+    if weight_decay == 0:
+        return -grad if maximize else grad
+    g = np.multiply(param, weight_decay)
+    if maximize:
+        g -= grad
+    else:
+        g += grad
+    return g

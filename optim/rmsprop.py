@@ -1,0 +1,79 @@
+"""RMSprop: divide the gradient by a running root-mean-square of recent gradients."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .optimizer import Optimizer, ParamsT, check_non_negative, effective_grad
+
+__all__ = ["RMSprop"]
+
+
+class RMSprop(Optimizer):
+    r"""RMSprop (Hinton's lecture 6e), PyTorch's update rule.
+
+    With g = ∇f(θ) (negated if maximize) + weight_decay·θ::
+
+        v ← α·v + (1 − α)·g²                        (``square_avg``)
+        centered:  m ← m + (1 − α)·(g − m)           (``grad_avg``),  d = √(v − m²) + eps
+        otherwise: d = √v + eps
+        momentum μ > 0:  b ← μ·b + g / d,  θ ← θ − lr·b   (``momentum_buffer``)
+        otherwise:       θ ← θ − lr·g / d
+    """
+
+    def __init__(self, params: ParamsT, lr: float = 1e-2, alpha: float = 0.99,
+                 eps: float = 1e-8, weight_decay: float = 0, momentum: float = 0,
+                 centered: bool = False, *, maximize: bool = False) -> None:
+        defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                        momentum=momentum, centered=centered, maximize=maximize)
+        super().__init__(params, defaults)
+
+    def _check_options(self, options: dict[str, Any]) -> None:
+        check_non_negative(options, "lr", "eps", "momentum", "weight_decay", "alpha")
+
+    def _update_group(self, group: dict[str, Any]) -> None:
+        lr, alpha, eps, momentum = group["lr"], group["alpha"], group["eps"], group["momentum"]
+        weight_decay, centered, maximize = group["weight_decay"], group["centered"], group["maximize"]
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            param = p.data
+            state = self.state[p]
+            if not state:
+                state["step"] = 0
+                state["square_avg"] = np.zeros_like(param)
+                if momentum > 0:
+                    state["momentum_buffer"] = np.zeros_like(param)
+                if centered:
+                    state["grad_avg"] = np.zeros_like(param)
+            state["step"] += 1
+
+            grad = effective_grad(param, p.grad.data, weight_decay, maximize)
+            square_avg = state["square_avg"]
+            square_avg *= alpha
+            avg = grad * grad  # scratch, becomes the denominator d
+            avg *= 1 - alpha
+            square_avg += avg
+            if centered:
+                grad_avg = state["grad_avg"]
+                np.subtract(grad, grad_avg, out=avg)
+                avg *= 1 - alpha
+                grad_avg += avg
+                np.multiply(grad_avg, grad_avg, out=avg)
+                np.subtract(square_avg, avg, out=avg)
+                np.sqrt(avg, out=avg)
+            else:
+                np.sqrt(square_avg, out=avg)
+            avg += eps
+
+            if momentum > 0:
+                buf = state["momentum_buffer"]
+                buf *= momentum
+                np.divide(grad, avg, out=avg)
+                buf += avg
+                np.multiply(buf, lr, out=avg)
+            else:
+                np.divide(grad, avg, out=avg)
+                avg *= lr
+            param -= avg
