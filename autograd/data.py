@@ -14,6 +14,7 @@ which costs microseconds per batch.
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
 import warnings
@@ -25,13 +26,13 @@ import numpy as np
 from .tensor import Tensor
 
 __all__ = [
-    "Dataset",
-    "TensorDataset",
-    "Subset",
     "DataLoader",
+    "Dataset",
+    "Subset",
+    "TensorDataset",
     "default_collate",
-    "random_split",
     "kfold",
+    "random_split",
 ]
 
 
@@ -82,7 +83,7 @@ def default_collate(samples: Sequence[Any]) -> Any:
     if isinstance(first, (tuple, list)):
         if any(len(s) != len(first) for s in samples):
             raise RuntimeError("each sample in a batch must have the same number of fields")
-        columns = [default_collate(list(column)) for column in zip(*samples)]
+        columns = [default_collate(list(column)) for column in zip(*samples, strict=True)]
         return tuple(columns) if isinstance(first, tuple) else columns
     raise TypeError(f"cannot collate samples of type {type(first).__qualname__!r}")
 
@@ -127,7 +128,7 @@ class TensorDataset(Dataset):
                 f"all tensors must have the same first dimension, got lengths {lengths}"
             )
         self.tensors = tuple(t if isinstance(t, Tensor) else Tensor(a)
-                             for t, a in zip(tensors, arrays))
+                             for t, a in zip(tensors, arrays, strict=True))
 
     def __getitem__(self, index: int) -> tuple[Tensor, ...]:
         # np.asarray keeps the dtype where a 1-d array would hand back a numpy scalar
@@ -242,7 +243,7 @@ def _split_lengths(n: int, lengths: Sequence[float]) -> list[int]:
     if math.isclose(sum(lengths), 1) and sum(lengths) <= n:  # fractions, as PyTorch decides
         if any(not 0 <= f <= 1 for f in lengths):
             raise ValueError(f"fractions must lie in [0, 1], got {lengths}")
-        sizes = [int(math.floor(n * f)) for f in lengths]
+        sizes = [math.floor(n * f) for f in lengths]
         for i in range(n - sum(sizes)):  # hand out the remainder round-robin
             sizes[i % len(sizes)] += 1
         for i, size in enumerate(sizes):
@@ -269,8 +270,8 @@ def random_split(dataset: Any, lengths: Sequence[float], seed: int | None = None
     n = len(dataset)
     sizes = _split_lengths(n, lengths)
     order = _make_rng(seed).permutation(n)
-    bounds = np.cumsum([0] + sizes)
-    return [Subset(dataset, order[start:stop]) for start, stop in zip(bounds[:-1], bounds[1:])]
+    bounds = np.cumsum([0, *sizes])
+    return [Subset(dataset, order[start:stop]) for start, stop in itertools.pairwise(bounds)]
 
 
 def kfold(

@@ -26,18 +26,20 @@ Manifest nodes, one JSON object each::
 from __future__ import annotations
 
 import collections
+import contextlib
 import json
 import math
 import os
 import secrets
 import zipfile
-from typing import IO, Any, Callable, Union
+from collections.abc import Callable
+from typing import IO, Any, Union
 
 import numpy as np
 
 from .tensor import Tensor
 
-__all__ = ["save", "load", "FORMAT", "VERSION"]
+__all__ = ["FORMAT", "VERSION", "load", "save"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -53,7 +55,7 @@ _SUPPORTED = (
 )
 
 
-class _CorruptFile(Exception):
+class _CorruptFileError(Exception):
     """Raised while reading; `load` turns it into a ValueError naming the file."""
 
 
@@ -189,6 +191,8 @@ def save(obj: Any, path: PathLike) -> None:
     encoder = _Encoder()
     manifest = {"format": FORMAT, "version": VERSION, "root": encoder.encode(obj, "obj")}
 
+    if os.path.islink(target):  # replace the file the link points to, keep the link
+        target = os.path.realpath(target)
     directory = os.path.dirname(os.path.abspath(target))
     fd, temporary = _create_temporary(directory, os.path.basename(target))
     try:
@@ -198,10 +202,8 @@ def save(obj: Any, path: PathLike) -> None:
             os.fsync(file.fileno())
         os.replace(temporary, target)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
-        except FileNotFoundError:
-            pass
         raise
     _fsync_directory(directory)
 
@@ -232,16 +234,16 @@ class _Decoder:
             return self._decode_dict(node, where)
         if kind in ("ndarray", "numpy_scalar", "tensor"):
             return self._decode_array(kind, node, where)
-        raise _CorruptFile(f"unknown node type {kind!r} at {where}")
+        raise _CorruptFileError(f"unknown node type {kind!r} at {where}")
 
     def _decode_dict(self, node: dict, where: str) -> dict:
         ordered = _field(node, "ordered", bool, where)
         result: dict = collections.OrderedDict() if ordered else {}
         for pair in _field(node, "items", list, where):
             if not (isinstance(pair, list) and len(pair) == 2):
-                raise _CorruptFile(f"malformed dict item at {where}")
+                raise _CorruptFileError(f"malformed dict item at {where}")
             if _field(pair[0], "type", str, where) not in _KEY_KINDS:
-                raise _CorruptFile(f"unsupported dict key at {where}")
+                raise _CorruptFileError(f"unsupported dict key at {where}")
             key = self.decode(pair[0], f"{where} (a key)")
             result[key] = self.decode(pair[1], f"{where}[{key!r}]")
         return result
@@ -255,7 +257,9 @@ class _Decoder:
             value: Any = array
         elif kind == "numpy_scalar":
             if array.ndim != 0:
-                raise _CorruptFile(f"numpy scalar at {where} is stored with shape {array.shape}")
+                raise _CorruptFileError(
+                    f"numpy scalar at {where} is stored with shape {array.shape}"
+                )
             value = array[()]
         else:
             value = Tensor(array, requires_grad=_field(node, "requires_grad", bool, where))
@@ -266,10 +270,10 @@ class _Decoder:
 def _field(node: Any, name: str, kind: type, where: str) -> Any:
     """node[name], checked to be a dict field of exactly type `kind`."""
     if not isinstance(node, dict) or name not in node:
-        raise _CorruptFile(f"manifest node at {where} has no {name!r} field")
+        raise _CorruptFileError(f"manifest node at {where} has no {name!r} field")
     value = node[name]
     if type(value) is not kind:
-        raise _CorruptFile(f"manifest field {name!r} at {where} is not a {kind.__name__}")
+        raise _CorruptFileError(f"manifest field {name!r} at {where} is not a {kind.__name__}")
     return value
 
 
@@ -281,7 +285,7 @@ def _decode_float(node: dict, where: str) -> float:
         return float(value)
     if value in ("nan", "inf", "-inf"):
         return float(value)
-    raise _CorruptFile(f"malformed float at {where}")
+    raise _CorruptFileError(f"malformed float at {where}")
 
 
 def _read_npy(archive: zipfile.ZipFile, entry: str) -> np.ndarray:
@@ -295,9 +299,11 @@ def _read_npy(archive: zipfile.ZipFile, entry: str) -> np.ndarray:
     try:
         info = archive.getinfo(entry)
     except KeyError:
-        raise _CorruptFile(f"the manifest names an array {entry!r} that the archive lacks")
+        raise _CorruptFileError(
+            f"the manifest names an array {entry!r} that the archive lacks"
+        ) from None
     if info.compress_type != zipfile.ZIP_STORED:
-        raise _CorruptFile(f"array {entry!r} is compressed; this format stores arrays plainly")
+        raise _CorruptFileError(f"array {entry!r} is compressed; this format stores arrays plainly")
     with archive.open(info) as stream:
         version = np.lib.format.read_magic(stream)
         if version == (1, 0):
@@ -305,14 +311,14 @@ def _read_npy(archive: zipfile.ZipFile, entry: str) -> np.ndarray:
         elif version in ((2, 0), (3, 0)):
             shape, fortran_order, dtype = np.lib.format.read_array_header_2_0(stream)
         else:
-            raise _CorruptFile(f"array {entry!r} has unknown .npy version {version}")
+            raise _CorruptFileError(f"array {entry!r} has unknown .npy version {version}")
         if dtype.hasobject:
-            raise _CorruptFile(f"array {entry!r} holds Python objects (dtype {dtype}); "
+            raise _CorruptFileError(f"array {entry!r} holds Python objects (dtype {dtype}); "
                                "refusing to unpickle")
         header_size = stream.tell()
         count = math.prod(shape)
         if header_size + count * dtype.itemsize != info.file_size:
-            raise _CorruptFile(
+            raise _CorruptFileError(
                 f"array {entry!r} of shape {shape} and dtype {dtype} needs "
                 f"{count * dtype.itemsize} bytes but the entry holds "
                 f"{info.file_size - header_size}"
@@ -324,10 +330,10 @@ def _read_npy(archive: zipfile.ZipFile, entry: str) -> np.ndarray:
             while filled < len(buffer):
                 n = stream.readinto(buffer[filled:])
                 if not n:
-                    raise _CorruptFile(f"array {entry!r} is truncated")
+                    raise _CorruptFileError(f"array {entry!r} is truncated")
                 filled += n
         if stream.read(1):  # reading to the end also verifies the CRC
-            raise _CorruptFile(f"array {entry!r} has trailing bytes")
+            raise _CorruptFileError(f"array {entry!r} has trailing bytes")
     if fortran_order:
         return flat.reshape(shape[::-1]).transpose()
     return flat.reshape(shape)
@@ -338,20 +344,22 @@ def _read_archive(file: IO[bytes]) -> Any:
         try:
             raw = archive.read(MANIFEST)
         except KeyError:
-            raise _CorruptFile(f"a zip archive without {MANIFEST!r}, not a numbagrad file")
+            raise _CorruptFileError(
+                f"a zip archive without {MANIFEST!r}, not a numbagrad file"
+            ) from None
         manifest = json.loads(raw.decode("utf-8"))
         if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-            raise _CorruptFile(f"{MANIFEST!r} does not describe a numbagrad file")
+            raise _CorruptFileError(f"{MANIFEST!r} does not describe a numbagrad file")
         version = manifest.get("version")
         if type(version) is not int or version < 1:
-            raise _CorruptFile(f"malformed format version {version!r}")
+            raise _CorruptFileError(f"malformed format version {version!r}")
         if version > VERSION:
-            raise _CorruptFile(
+            raise _CorruptFileError(
                 f"written by a newer numbagrad (format version {version}; this one reads "
                 f"up to {VERSION})"
             )
         if "root" not in manifest:
-            raise _CorruptFile(f"{MANIFEST!r} has no 'root'")
+            raise _CorruptFileError(f"{MANIFEST!r} has no 'root'")
         return _Decoder(archive).decode(manifest["root"], "obj")
 
 
@@ -367,7 +375,7 @@ def load(path: PathLike) -> Any:
     with open(name, "rb") as file:  # a missing file raises FileNotFoundError here
         try:
             return _read_archive(file)
-        except _CorruptFile as error:
+        except _CorruptFileError as error:
             raise ValueError(f"cannot load '{name}': {error}") from None
         except MemoryError:
             raise

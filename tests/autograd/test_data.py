@@ -1,5 +1,6 @@
 """Tests for autograd.data: datasets, DataLoader, random_split, kfold."""
 
+import itertools
 import time
 
 import numpy as np
@@ -60,7 +61,7 @@ def test_unshuffled_batches_are_in_order_with_exact_values():
 def test_shuffle_visits_every_item_exactly_once_and_keeps_pairs():
     loader = DataLoader(arange_dataset(23), batch_size=5, shuffle=True, seed=0)
     for _ in range(3):
-        xs, ys = zip(*loader)
+        xs, ys = zip(*loader, strict=True)
         x, y = np.concatenate([b.data for b in xs]), np.concatenate([b.data for b in ys])
         np.testing.assert_array_equal(np.sort(x), np.arange(23))
         np.testing.assert_array_equal(y, x.astype(np.int64) * 10)  # rows stay paired
@@ -88,7 +89,7 @@ def test_same_seed_gives_the_same_sequence_of_orders():
     orders_a = [epoch_order(a) for _ in range(3)]
     orders_b = [epoch_order(b) for _ in range(3)]
     orders_c = [epoch_order(c) for _ in range(3)]
-    for oa, ob, oc in zip(orders_a, orders_b, orders_c):
+    for oa, ob, oc in zip(orders_a, orders_b, orders_c, strict=True):
         np.testing.assert_array_equal(oa, ob)
         assert not np.array_equal(oa, oc)
 
@@ -264,7 +265,7 @@ def test_random_split_with_lengths_is_a_disjoint_cover():
 def test_random_split_with_fractions_follows_pytorch(n, fractions, sizes):
     subsets = random_split(arange_dataset(n), fractions, seed=1)
     assert [len(s) for s in subsets] == sizes
-    flat = sum(split_indices(subsets), [])
+    flat = list(itertools.chain(*split_indices(subsets)))
     assert sorted(flat) == list(range(n))
 
 

@@ -28,14 +28,14 @@ def assert_same(a, b, where="obj"):
         np.testing.assert_array_equal(a, b, err_msg=where)
     elif isinstance(a, np.generic):
         assert a.dtype == b.dtype, where
-        assert a == b or (a != a and b != b), where
+        assert a == b or (np.isnan(a) and np.isnan(b)), where
     elif isinstance(a, dict):
         assert [(type(k), k) for k in a] == [(type(k), k) for k in b], where
         for k in a:
             assert_same(a[k], b[k], f"{where}[{k!r}]")
     elif isinstance(a, (list, tuple)):
         assert len(a) == len(b), where
-        for i, (x, y) in enumerate(zip(a, b)):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
             assert_same(x, y, f"{where}[{i}]")
     elif isinstance(a, float) and math.isnan(a):
         assert math.isnan(b), where
@@ -101,7 +101,7 @@ def test_optimizer_state_dict_with_int_keys_and_tuples(tmp_path):
     }
     loaded = round_trip(sd, tmp_path)
     assert_same(sd, loaded)
-    assert list(loaded["state"]) == [0, 1] and type(list(loaded["state"])[0]) is int
+    assert list(loaded["state"]) == [0, 1] and all(type(k) is int for k in loaded["state"])
     assert loaded["param_groups"][0]["betas"] == (0.9, 0.999)
     assert loaded["state"][0]["exp_avg"][1] == np.float32(0.2)
 
@@ -144,6 +144,14 @@ def test_save_overwrites_and_accepts_pathlike(tmp_path):
     save({"epoch": 2}, path)
     assert load(path) == {"epoch": 2}
     assert os.listdir(tmp_path) == ["ckpt.ngd"]
+
+
+def test_save_through_a_symlink_keeps_the_link(tmp_path):
+    real, link = tmp_path / "real.ngd", tmp_path / "link.ngd"
+    save({"v": 1}, real)
+    link.symlink_to(real)
+    save({"v": 2}, link)
+    assert link.is_symlink() and load(real) == {"v": 2}
 
 
 # --------------------------------------------------------------------------- unsupported
@@ -332,7 +340,7 @@ def test_truncated_files_are_rejected(tmp_path):
     save(nested_example(), source)
     data = source.read_bytes()
     path = tmp_path / "truncated.ngd"
-    for cut in list(range(0, len(data), max(1, len(data) // 40))) + [len(data) - 1]:
+    for cut in [*range(0, len(data), max(1, len(data) // 40)), len(data) - 1]:
         path.write_bytes(data[:cut])
         assert_rejected(path)
 
