@@ -26,7 +26,10 @@ def to_array(data, dtype=None) -> np.ndarray:
     """Python data -> array: floats take the default dtype, ints int64; arrays keep theirs."""
     if isinstance(data, np.ndarray):
         return np.array(data, dtype=dtype, copy=True)
-    arr = np.array(data)
+    try:
+        arr = np.array(data)
+    except ValueError:
+        arr = np.array(None, dtype=object)  # ragged nested lists: reported below
     if dtype is not None:
         return arr.astype(dtype, copy=False)
     if isinstance(data, np.generic):

@@ -7,9 +7,9 @@ import numpy as np
 
 from autograd import Tensor
 
-from .optimizer import Optimizer, ParamsT, check_non_negative, effective_grad
+from .optimizer import Optimizer, ParamsT, check_non_negative, effective_grad, fused_kernels
 
-__all__ = ["Adagrad"]
+__all__ = ["Adagrad", "adagrad_update"]
 
 
 class Adagrad(Optimizer):
@@ -47,18 +47,26 @@ class Adagrad(Optimizer):
     def _update_group(self, group: dict[str, Any]) -> None:
         lr, lr_decay, eps = group["lr"], group["lr_decay"], group["eps"]
         weight_decay, maximize = group["weight_decay"], group["maximize"]
+        fused = fused_kernels()
         for p in group["params"]:
             if p.grad is None:
                 continue
+            param, grad = p.data, p.grad.data
             state = self.state[p] or self._init_state(p, group)  # a group added later
             state["step"] += 1
             clr = lr / (1 + (state["step"] - 1) * lr_decay)
+            update = (fused.adagrad_update if fused and fused.can_fuse(param, grad)
+                      else adagrad_update)
+            update(param, grad, state["sum"], clr, weight_decay, eps, maximize)
 
-            param, state_sum = p.data, state["sum"]
-            grad = effective_grad(param, p.grad.data, weight_decay, maximize)
-            state_sum += grad * grad
-            std = np.sqrt(state_sum)
-            std += eps
-            np.divide(grad, std, out=std)
-            std *= clr
-            param -= std
+
+def adagrad_update(param: np.ndarray, grad: np.ndarray, state_sum: np.ndarray, clr: float,
+                   weight_decay: float, eps: float, maximize: bool) -> None:
+    """One Adagrad step of `param` in place with step size `clr` (numpy reference)."""
+    g = effective_grad(param, grad, weight_decay, maximize)
+    state_sum += g * g
+    std = np.sqrt(state_sum)
+    std += eps
+    np.divide(g, std, out=std)
+    std *= clr
+    param -= std

@@ -5,9 +5,9 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, ParamsT, check_non_negative, effective_grad
+from .optimizer import Optimizer, ParamsT, check_non_negative, effective_grad, fused_kernels
 
-__all__ = ["Adam", "AdamW"]
+__all__ = ["Adam", "AdamW", "adam_update"]
 
 
 class Adam(Optimizer):
@@ -42,11 +42,14 @@ class Adam(Optimizer):
     def _update_group(self, group: dict[str, Any]) -> None:
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
         weight_decay, amsgrad, maximize = group["weight_decay"], group["amsgrad"], group["maximize"]
-        decoupled = group["decoupled_weight_decay"]
+        # AdamW shrinks θ by a factor; Adam adds λθ to the gradient.
+        decay, l2 = ((1 - lr * weight_decay, 0) if group["decoupled_weight_decay"]
+                     else (1, weight_decay))
+        fused = fused_kernels()
         for p in group["params"]:
             if p.grad is None:
                 continue
-            param = p.data
+            param, grad = p.data, p.grad.data
             state = self.state[p]
             if not state:
                 state["step"] = 0
@@ -55,35 +58,13 @@ class Adam(Optimizer):
                 if amsgrad:
                     state["max_exp_avg_sq"] = np.zeros_like(param)
             state["step"] = step = state["step"] + 1
-            bias_correction1 = 1 - beta1 ** step
+            step_size = lr / (1 - beta1 ** step)
             bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
-            step_size = lr / bias_correction1
-
-            if decoupled:
-                if weight_decay != 0:
-                    param *= 1 - lr * weight_decay
-                grad = effective_grad(param, p.grad.data, 0, maximize)
-            else:
-                grad = effective_grad(param, p.grad.data, weight_decay, maximize)
-
-            exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-            scratch = np.subtract(grad, exp_avg)
-            scratch *= 1 - beta1
-            exp_avg += scratch
-            exp_avg_sq *= beta2
-            np.multiply(grad, grad, out=scratch)
-            scratch *= 1 - beta2
-            exp_avg_sq += scratch
-            if amsgrad:
-                exp_avg_sq = np.maximum(state["max_exp_avg_sq"], exp_avg_sq,
-                                        out=state["max_exp_avg_sq"])
-
-            denom = np.sqrt(exp_avg_sq, out=scratch)
-            denom /= bias_correction2_sqrt
-            denom += eps
-            np.divide(exp_avg, denom, out=denom)
-            denom *= step_size
-            param -= denom
+            exp_avg_sq = state["exp_avg_sq"]
+            max_exp_avg_sq = state["max_exp_avg_sq"] if amsgrad else exp_avg_sq  # unused then
+            update = fused.adam_update if fused and fused.can_fuse(param, grad) else adam_update
+            update(param, grad, state["exp_avg"], exp_avg_sq, max_exp_avg_sq, decay, l2, beta1,
+                   beta2, step_size, bias_correction2_sqrt, eps, amsgrad, maximize)
 
 
 class AdamW(Adam):
@@ -98,3 +79,29 @@ class AdamW(Adam):
                  maximize: bool = False) -> None:
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
                          decoupled_weight_decay=True)
+
+
+def adam_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray,
+                exp_avg_sq: np.ndarray, max_exp_avg_sq: np.ndarray, decay: float,
+                weight_decay: float, beta1: float, beta2: float, step_size: float,
+                bias_correction2_sqrt: float, eps: float, amsgrad: bool, maximize: bool) -> None:
+    """One Adam step of `param` in place (numpy reference): θ ← θ·decay, then the Adam step
+    with L2 term `weight_decay` and step_size = lr / (1 − β₁ᵗ)."""
+    if decay != 1:
+        param *= decay
+    g = effective_grad(param, grad, weight_decay, maximize)
+    scratch = np.subtract(g, exp_avg)
+    scratch *= 1 - beta1
+    exp_avg += scratch
+    exp_avg_sq *= beta2
+    np.multiply(g, g, out=scratch)
+    scratch *= 1 - beta2
+    exp_avg_sq += scratch
+    if amsgrad:
+        exp_avg_sq = np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+    denom = np.sqrt(exp_avg_sq, out=scratch)
+    denom /= bias_correction2_sqrt
+    denom += eps
+    np.divide(exp_avg, denom, out=denom)
+    denom *= step_size
+    param -= denom

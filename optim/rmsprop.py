@@ -5,9 +5,9 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, ParamsT, check_non_negative, effective_grad
+from .optimizer import Optimizer, ParamsT, check_non_negative, effective_grad, fused_kernels
 
-__all__ = ["RMSprop"]
+__all__ = ["RMSprop", "rmsprop_update"]
 
 
 class RMSprop(Optimizer):
@@ -35,10 +35,11 @@ class RMSprop(Optimizer):
     def _update_group(self, group: dict[str, Any]) -> None:
         lr, alpha, eps, momentum = group["lr"], group["alpha"], group["eps"], group["momentum"]
         weight_decay, centered, maximize = group["weight_decay"], group["centered"], group["maximize"]
+        fused = fused_kernels()
         for p in group["params"]:
             if p.grad is None:
                 continue
-            param = p.data
+            param, grad = p.data, p.grad.data
             state = self.state[p]
             if not state:
                 state["step"] = 0
@@ -48,32 +49,42 @@ class RMSprop(Optimizer):
                 if centered:
                     state["grad_avg"] = np.zeros_like(param)
             state["step"] += 1
-
-            grad = effective_grad(param, p.grad.data, weight_decay, maximize)
             square_avg = state["square_avg"]
-            square_avg *= alpha
-            avg = grad * grad  # scratch, becomes the denominator d
-            avg *= 1 - alpha
-            square_avg += avg
-            if centered:
-                grad_avg = state["grad_avg"]
-                np.subtract(grad, grad_avg, out=avg)
-                avg *= 1 - alpha
-                grad_avg += avg
-                np.multiply(grad_avg, grad_avg, out=avg)
-                np.subtract(square_avg, avg, out=avg)
-                np.sqrt(avg, out=avg)
-            else:
-                np.sqrt(square_avg, out=avg)
-            avg += eps
+            # Buffers an option leaves unused are never touched: any array stands in.
+            grad_avg = state["grad_avg"] if centered else square_avg
+            buf = state["momentum_buffer"] if momentum > 0 else square_avg
+            update = (fused.rmsprop_update if fused and fused.can_fuse(param, grad)
+                      else rmsprop_update)
+            update(param, grad, square_avg, grad_avg, buf, lr, alpha, eps, weight_decay,
+                   momentum, centered, maximize)
 
-            if momentum > 0:
-                buf = state["momentum_buffer"]
-                buf *= momentum
-                np.divide(grad, avg, out=avg)
-                buf += avg
-                np.multiply(buf, lr, out=avg)
-            else:
-                np.divide(grad, avg, out=avg)
-                avg *= lr
-            param -= avg
+
+def rmsprop_update(param: np.ndarray, grad: np.ndarray, square_avg: np.ndarray,
+                   grad_avg: np.ndarray, momentum_buffer: np.ndarray, lr: float, alpha: float,
+                   eps: float, weight_decay: float, momentum: float, centered: bool,
+                   maximize: bool) -> None:
+    """One RMSprop step of `param` in place (numpy reference)."""
+    g = effective_grad(param, grad, weight_decay, maximize)
+    square_avg *= alpha
+    avg = g * g  # scratch, becomes the denominator d
+    avg *= 1 - alpha
+    square_avg += avg
+    if centered:
+        np.subtract(g, grad_avg, out=avg)
+        avg *= 1 - alpha
+        grad_avg += avg
+        np.multiply(grad_avg, grad_avg, out=avg)
+        np.subtract(square_avg, avg, out=avg)
+        np.sqrt(avg, out=avg)
+    else:
+        np.sqrt(square_avg, out=avg)
+    avg += eps
+
+    np.divide(g, avg, out=avg)
+    if momentum > 0:
+        momentum_buffer *= momentum
+        momentum_buffer += avg
+        np.multiply(momentum_buffer, lr, out=avg)
+    else:
+        avg *= lr
+    param -= avg

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .optimizer import Optimizer, ParamsT, check_non_negative, effective_grad
+import numpy as np
 
-__all__ = ["SGD"]
+from .optimizer import Optimizer, ParamsT, check_non_negative, effective_grad, fused_kernels
+
+__all__ = ["SGD", "sgd_update"]
 
 
 class SGD(Optimizer):
@@ -34,19 +36,34 @@ class SGD(Optimizer):
     def _update_group(self, group: dict[str, Any]) -> None:
         lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
         weight_decay, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
+        fused = fused_kernels()
         for p in group["params"]:
             if p.grad is None:
                 continue
-            param = p.data
-            d_p = effective_grad(param, p.grad.data, weight_decay, maximize)
+            param, grad = p.data, p.grad.data
+            buf, first = param, False  # without momentum the buffer is not used: any array does
             if momentum != 0:
                 state = self.state[p]
                 buf = state.get("momentum_buffer")
-                if buf is None:
-                    buf = state["momentum_buffer"] = d_p.copy()
-                else:
-                    buf *= momentum
-                    buf += d_p if dampening == 0 else (1 - dampening) * d_p
-                d_p = d_p + momentum * buf if nesterov else buf
-            param -= lr * d_p
+                first = buf is None
+                if first:
+                    buf = state["momentum_buffer"] = np.empty_like(param)
+            update = fused.sgd_update if fused and fused.can_fuse(param, grad) else sgd_update
+            update(param, grad, buf, lr, momentum, dampening, weight_decay, nesterov, maximize,
+                   first)
 
+
+def sgd_update(param: np.ndarray, grad: np.ndarray, momentum_buffer: np.ndarray, lr: float,
+               momentum: float, dampening: float, weight_decay: float, nesterov: bool,
+               maximize: bool, first: bool) -> None:
+    """One SGD step of `param` in place (numpy reference); `first` starts the buffer at g."""
+    d_p = effective_grad(param, grad, weight_decay, maximize)
+    if momentum != 0:
+        buf = momentum_buffer
+        if first:
+            buf[...] = d_p
+        else:
+            buf *= momentum
+            buf += d_p if dampening == 0 else (1 - dampening) * d_p
+        d_p = d_p + momentum * buf if nesterov else buf
+    param -= lr * d_p

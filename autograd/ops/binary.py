@@ -79,8 +79,8 @@ class Pow(_Binary):
         if na is not None:
             ga = (g * b * a ** (b - 1)).sum_to(a.shape)
         if nb is not None:
-            positive = a.data > 0
-            safe_log = where(positive, a, 1).log()
+            one = _const(np.ones((), dtype=a.dtype))
+            safe_log = Where.apply(a, one, cond=a.data > 0).log()
             gb = (g * a ** b * safe_log).sum_to(b.shape)
         return ga, gb
 

@@ -1,0 +1,144 @@
+"""Fused optimiser updates: one numba loop per parameter instead of ~10 numpy passes.
+
+Each function here takes the same arguments as its numpy reference in the optimiser's module
+(`sgd.sgd_update`, `adagrad.adagrad_update`, `rmsprop.rmsprop_update`, `adam.adam_update`)
+and computes the same thing, element by element, with the same operations in the same order
+(so float32 results agree with the reference to the last bit or so). The arrays must be
+C-contiguous and of the parameter's dtype (float32 or float64; see `can_fuse`); they are
+flattened to 1-D so that each kernel compiles once per dtype. Scalars arrive as Python floats
+(float64) and are rounded to the parameter's dtype inside, as numpy rounds a Python scalar.
+
+This module imports numba; the optimisers import it on their first step under the "numba"
+backend (`autograd.set_backend`), never at `import optim`.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+__all__ = ["can_fuse", "sgd_update", "adagrad_update", "rmsprop_update", "adam_update"]
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+_jit = njit(cache=True, error_model="numpy")  # numpy's error model: x/0 is inf, and loops vectorise
+
+
+def can_fuse(param: np.ndarray, grad: np.ndarray) -> bool:
+    """Whether the kernels can update `param` in place: C-contiguous float32/float64, and a
+    gradient of the same dtype."""
+    return param.dtype in _FLOATS and grad.dtype == param.dtype and param.flags.c_contiguous
+
+
+def _flat(a: np.ndarray) -> np.ndarray:
+    return a if a.ndim == 1 else a.reshape(-1)
+
+
+def sgd_update(param, grad, momentum_buffer, lr, momentum, dampening, weight_decay, nesterov,
+               maximize, first):
+    _sgd(_flat(param), _flat(grad), _flat(momentum_buffer), float(lr), float(momentum),
+         float(dampening), float(weight_decay), bool(nesterov), bool(maximize), bool(first))
+
+
+def adagrad_update(param, grad, state_sum, clr, weight_decay, eps, maximize):
+    _adagrad(_flat(param), _flat(grad), _flat(state_sum), float(clr), float(weight_decay),
+             float(eps), bool(maximize))
+
+
+def rmsprop_update(param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha, eps,
+                   weight_decay, momentum, centered, maximize):
+    _rmsprop(_flat(param), _flat(grad), _flat(square_avg), _flat(grad_avg),
+             _flat(momentum_buffer), float(lr), float(alpha), float(eps), float(weight_decay),
+             float(momentum), bool(centered), bool(maximize))
+
+
+def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, decay, weight_decay, beta1,
+                beta2, step_size, bias_correction2_sqrt, eps, amsgrad, maximize):
+    _adam(_flat(param), _flat(grad), _flat(exp_avg), _flat(exp_avg_sq), _flat(max_exp_avg_sq),
+          float(decay), float(weight_decay), float(beta1), float(beta2), float(step_size),
+          float(bias_correction2_sqrt), float(eps), bool(amsgrad), bool(maximize))
+
+
+# The kernels. `g` is the effective gradient ±∇f + λθ of `optimizer.effective_grad`; a
+# weight decay of 0 adds nothing (not 0·θ, which is NaN for an infinite θ).
+
+@_jit
+def _sgd(param, grad, buf, lr, momentum, dampening, weight_decay, nesterov, maximize, first):
+    t = param.dtype.type
+    lr, momentum, weight_decay = t(lr), t(momentum), t(weight_decay)
+    one_minus_dampening, sign = t(1 - dampening), t(-1 if maximize else 1)
+    for i in range(param.size):
+        g = sign * grad[i]
+        if weight_decay != 0:
+            g = param[i] * weight_decay + g
+        if momentum != 0:
+            if first:
+                b = g
+            elif dampening == 0:
+                b = buf[i] * momentum + g
+            else:
+                b = buf[i] * momentum + one_minus_dampening * g
+            buf[i] = b
+            g = g + momentum * b if nesterov else b
+        param[i] -= lr * g
+
+
+@_jit
+def _adagrad(param, grad, state_sum, clr, weight_decay, eps, maximize):
+    t = param.dtype.type
+    clr, weight_decay, eps, sign = t(clr), t(weight_decay), t(eps), t(-1 if maximize else 1)
+    for i in range(param.size):
+        g = sign * grad[i]
+        if weight_decay != 0:
+            g = param[i] * weight_decay + g
+        s = state_sum[i] + g * g
+        state_sum[i] = s
+        param[i] -= clr * (g / (np.sqrt(s) + eps))
+
+
+@_jit
+def _rmsprop(param, grad, square_avg, grad_avg, buf, lr, alpha, eps, weight_decay, momentum,
+             centered, maximize):
+    t = param.dtype.type
+    lr, alpha, eps, weight_decay, momentum = t(lr), t(alpha), t(eps), t(weight_decay), t(momentum)
+    one_minus_alpha, sign = t(1 - alpha), t(-1 if maximize else 1)
+    for i in range(param.size):
+        g = sign * grad[i]
+        if weight_decay != 0:
+            g = param[i] * weight_decay + g
+        v = square_avg[i] * alpha + g * g * one_minus_alpha
+        square_avg[i] = v
+        if centered:
+            m = grad_avg[i] + (g - grad_avg[i]) * one_minus_alpha
+            grad_avg[i] = m
+            avg = np.sqrt(v - m * m) + eps
+        else:
+            avg = np.sqrt(v) + eps
+        if momentum > 0:
+            b = buf[i] * momentum + g / avg
+            buf[i] = b
+            param[i] -= b * lr
+        else:
+            param[i] -= g / avg * lr
+
+
+@_jit
+def _adam(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, decay, weight_decay, beta1, beta2,
+          step_size, bias_correction2_sqrt, eps, amsgrad, maximize):
+    t = param.dtype.type
+    decay, weight_decay, beta2, eps = t(decay), t(weight_decay), t(beta2), t(eps)
+    one_minus_beta1, one_minus_beta2 = t(1 - beta1), t(1 - beta2)
+    step_size, bc2_sqrt, sign = t(step_size), t(bias_correction2_sqrt), t(-1 if maximize else 1)
+    for i in range(param.size):
+        p = param[i]
+        if decay != 1:
+            p = p * decay
+        g = sign * grad[i]
+        if weight_decay != 0:
+            g = p * weight_decay + g
+        m = exp_avg[i] + (g - exp_avg[i]) * one_minus_beta1
+        v = exp_avg_sq[i] * beta2 + g * g * one_minus_beta2
+        exp_avg[i] = m
+        exp_avg_sq[i] = v
+        if amsgrad:
+            v = np.maximum(max_exp_avg_sq[i], v)
+            max_exp_avg_sq[i] = v
+        param[i] = p - m / (np.sqrt(v) / bc2_sqrt + eps) * step_size
