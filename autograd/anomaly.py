@@ -7,12 +7,16 @@ import threading
 
 import numpy as np
 
-_state = threading.local()
+class _State(threading.local):
+    enabled = False
+
+
+state = _State()
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
 def is_anomaly_enabled() -> bool:
-    return getattr(_state, "enabled", False)
+    return state.enabled
 
 
 class detect_anomaly:
@@ -23,12 +27,12 @@ class detect_anomaly:
         self.check_nan = check_nan
 
     def __enter__(self):
-        self._prev = is_anomaly_enabled()
-        _state.enabled = self.check_nan
+        self._prev = state.enabled
+        state.enabled = self.check_nan
         return self
 
     def __exit__(self, *exc):
-        _state.enabled = self._prev
+        state.enabled = self._prev
         return False
 
 

@@ -8,17 +8,22 @@ are consumed, and each node's saved arrays are released unless retain_graph=True
 """
 from __future__ import annotations
 
+import numpy as np
+
 from . import anomaly
-from .function import Function
-from .grad_mode import enable_grad, no_grad
+from .function import _FREED, Function
+from .grad_mode import _state as _grad_mode
+
+Tensor = None  # set by autograd.tensor (which imports this module)
 
 
 def _count_dependencies(roots: list) -> dict:
+    """Number of incoming edges of every node reachable from the roots (explicit stack)."""
     deps = {node: 0 for node in roots}
     stack = list(roots)
     while stack:
         node = stack.pop()
-        for child in (node.next if isinstance(node, Function) else ()):
+        for child in node.next:
             if child is None:
                 continue
             if child in deps:
@@ -54,26 +59,33 @@ def run_backward(outputs: list, grad_outputs: list, retain_graph: bool, create_g
         node = t.grad_fn if t.grad_fn is not None else t
         roots.append(node)
         _accumulate(pending, node, g)
+    roots = list(dict.fromkeys(roots))
     capture = None if inputs is None else {
         (t.grad_fn if t.grad_fn is not None else t): None for t in inputs}
-    deps = _count_dependencies(list(dict.fromkeys(roots)))
-    ready = [n for n in dict.fromkeys(roots) if deps[n] == 0]
-    with (enable_grad() if create_graph else no_grad()):
+    deps = _count_dependencies(roots)
+    ready = [n for n in roots if deps[n] == 0]
+    previous_mode = _grad_mode.enabled
+    _grad_mode.enabled = create_graph
+    try:
         while ready:
             node = ready.pop()
             grad = pending.pop(node, None)
-            if isinstance(node, Function):
-                grads = _run_node(node, grad, capture, retain_graph)
-                for child, g in zip(node.next, grads):
-                    if child is None:
-                        continue
-                    if g is not None:
-                        _accumulate(pending, child, g)
-                    deps[child] -= 1
-                    if deps[child] == 0:
-                        ready.append(child)
-            elif grad is not None:
-                _finish_leaf(node, grad, capture, create_graph)
+            if type(node) is Tensor or isinstance(node, Tensor):
+                if grad is not None:
+                    _finish_leaf(node, grad, capture, create_graph)
+                continue
+            grads = _run_node(node, grad, capture, retain_graph)
+            for child, g in zip(node.next, grads):
+                if child is None:
+                    continue
+                if g is not None:
+                    prev = pending.get(child)
+                    pending[child] = g if prev is None else prev + g
+                deps[child] -= 1
+                if deps[child] == 0:
+                    ready.append(child)
+    finally:
+        _grad_mode.enabled = previous_mode
     if capture is None:
         return None
     return [capture[t.grad_fn if t.grad_fn is not None else t] for t in inputs]
@@ -83,7 +95,8 @@ def _run_node(node: Function, grad, capture, retain_graph: bool) -> tuple:
     """Call one node's backward; return one gradient (or None) per input edge."""
     if grad is None:  # no gradient reached this node: only release its children
         return (None,) * len(node.next)
-    grad = _apply_hooks(node._hooks, grad)
+    if node._hooks:
+        grad = _apply_hooks(node._hooks, grad)
     if node._retained is not None:
         t = node._retained()
         if t is not None:
@@ -91,12 +104,11 @@ def _run_node(node: Function, grad, capture, retain_graph: bool) -> tuple:
     if capture is not None and node in capture:
         capture[node] = grad
     if node.freed:
-        from .function import _FREED
         raise RuntimeError(_FREED)
     grads = node.backward(grad)
-    if not isinstance(grads, tuple):
+    if type(grads) is not tuple:
         grads = (grads,)
-    if anomaly.is_anomaly_enabled():
+    if anomaly.state.enabled:
         anomaly.check_finite([None if g is None else g.data for g in grads],
                              f"Function '{node.name}' (created at {node.created_at})")
     if not retain_graph:
@@ -114,13 +126,13 @@ def _finish_leaf(leaf, grad, capture, create_graph: bool) -> None:
 
 
 def _store_grad(t, grad, create_graph: bool) -> None:
-    """t.grad += grad (a fresh tensor the first time; in place later unless create_graph)."""
+    """t.grad += grad: a tensor of its own the first time, in place later (unless
+    create_graph, where the sum must stay differentiable)."""
     if grad.shape != t.shape:
         grad = grad.broadcast_to(t.shape) if grad.ndim <= t.ndim else grad.reshape(t.shape)
-    if not create_graph:
-        grad = grad.detach()
     if t.grad is None:
-        t.grad = grad if create_graph else grad.clone()
+        t.grad = grad if create_graph else Tensor._make(
+            np.array(grad.data, dtype=t.dtype, copy=True))
     elif create_graph or t.grad.requires_grad:
         t.grad = t.grad + grad
     else:

@@ -20,7 +20,9 @@ from __future__ import annotations
 from typing import Any
 
 from . import anomaly
-from .grad_mode import is_grad_enabled
+from .grad_mode import _state as _grad_mode
+
+Tensor = None  # set by autograd.tensor once the class exists (it imports this module)
 
 _FREED = ("Trying to backward through the graph a second time (or directly access saved "
           "tensors after they have already been freed). Saved intermediate values of the graph "
@@ -42,24 +44,29 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **kwargs):
         """Run forward on the inputs' arrays and record the op in the graph if needed."""
-        from .tensor import Tensor
-
         fn = cls()
         data = fn.forward(*[t.data for t in inputs], **kwargs)
-        if not (is_grad_enabled() and any(t.requires_grad for t in inputs)):
-            return Tensor._make(data)
-        out = Tensor._make(data, True, fn)
-        fn.next = tuple(t.grad_fn if t.grad_fn is not None else (t if t.requires_grad else None)
-                        for t in inputs)
-        if cls.save_inputs:
-            fn._inputs = inputs
-            fn._versions = tuple(t._version[0] for t in inputs)
-        if cls.save_output:
-            fn._out = (data, out._version, out._version[0])
-        if anomaly.is_anomaly_enabled():
-            fn.created_at = anomaly.creation_site()
-            anomaly.check_finite([data], f"Function '{cls.__name__}' (forward, created at "
-                                         f"{fn.created_at})")
+        if _grad_mode.enabled:
+            for t in inputs:
+                if t.requires_grad:
+                    return fn._record(inputs, data)
+        return Tensor._make(data)
+
+    def _record(self, inputs: tuple, data):
+        """Link the output into the graph: one edge per input, saved tensors, versions."""
+        out = Tensor._make(data, True, self)
+        self.next = tuple([t.grad_fn if t.grad_fn is not None else (t if t.requires_grad
+                                                                      else None)
+                           for t in inputs])
+        if self.save_inputs:
+            self._inputs = inputs
+            self._versions = tuple([t._version[0] for t in inputs])
+        if self.save_output:
+            self._out = (data, out._version, out._version[0])
+        if anomaly.state.enabled:
+            self.created_at = anomaly.creation_site()
+            anomaly.check_finite([data], f"Function '{type(self).__name__}' (forward, created "
+                                         f"at {self.created_at})")
         return out
 
     def forward(self, *arrays: Any, **kwargs: Any):
@@ -87,8 +94,6 @@ class Function:
 
     def output(self):
         """The saved output as a Tensor whose grad_fn is this node (differentiable)."""
-        from .tensor import Tensor
-
         if self.freed:
             raise RuntimeError(_FREED)
         data, version, seen = self._out

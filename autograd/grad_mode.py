@@ -4,12 +4,16 @@ from __future__ import annotations
 import functools
 import threading
 
-_state = threading.local()
+class _State(threading.local):
+    enabled = True  # the class attribute is every thread's starting value
+
+
+_state = _State()
 
 
 def is_grad_enabled() -> bool:
     """True when new operations record the graph for backward (the default)."""
-    return getattr(_state, "enabled", True)
+    return _state.enabled
 
 
 def set_grad_enabled(mode: bool) -> None:

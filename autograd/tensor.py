@@ -10,7 +10,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from . import dtypes
+from . import dtypes, engine, function
 from .engine import run_backward
 from .grad_mode import is_grad_enabled
 from .ops import binary, index, linalg, reduce, shape, softmax, unary
@@ -26,6 +26,7 @@ class Tensor:
                  "__weakref__")
     __array_ufunc__ = None  # make `ndarray + tensor` call Tensor.__radd__, not numpy
     __array_priority__ = 1000
+    next = ()  # a leaf has no incoming edges in the graph walk
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
         if isinstance(data, Tensor):
@@ -540,6 +541,9 @@ class Tensor:
     __itruediv__ = div_
 
 
+function.Tensor = engine.Tensor = Tensor
+
+
 class _HookHandle:
     def __init__(self, hooks: list, hook):
         self._hooks, self._hook = hooks, hook
@@ -558,9 +562,14 @@ def shape_op(fn, t: Tensor, arg, kw: str | None = None, shares: bool = True) -> 
     """Apply a shape op; when its result is a numpy view of t, share t's version counter so
     an in-place write through either is seen by both (as PyTorch's views)."""
     out = fn.apply(t, **{kw or ("dims" if fn is _Permute else "shape"): arg})
-    if shares and out.data.size and np.may_share_memory(out.data, t.data):
+    if shares and _owner(out.data) is _owner(t.data):
         out._version = t._version
     return out
+
+
+def _owner(a: np.ndarray) -> np.ndarray:
+    """The array that owns a's memory (numpy collapses view chains to the owner)."""
+    return a if a.base is None else a.base
 
 
 def _write(dst: np.ndarray, value) -> None:

@@ -11,7 +11,7 @@ Given g = dLoss/dxhat (the upstream gradient already multiplied by the affine we
     dx = invstd_c * (g - mean(g) - xhat * mean(g * xhat))      (means over N and L)
 
 Signatures (x and g are (N, C, L); the ops reshape any (N, C, *) input to that):
-    batch_norm_forward(x, eps) -> (xhat, mean (C,), invstd (C,))
+    batch_norm_forward(x, eps) -> (xhat, mean (C,), var (C,), invstd (C,))
     batch_norm_backward(grad_xhat, xhat, invstd) -> grad_x
 """
 from __future__ import annotations
@@ -28,7 +28,7 @@ def batch_norm_forward(x, eps):
     centred = x - mean[None, :, None]
     var = np.mean(centred * centred, axis=(0, 2))
     invstd = (1.0 / np.sqrt(var + eps)).astype(x.dtype, copy=False)
-    return centred * invstd[None, :, None], mean, invstd
+    return centred * invstd[None, :, None], mean, var, invstd
 
 
 @kernel

@@ -8,7 +8,7 @@ from .backend import kernel
 
 @kernel
 def sum(x, axis=None, keepdims=False):  # noqa: A001 - kernel names mirror the ops
-    return np.sum(x, axis=axis, keepdims=keepdims)
+    return np.add.reduce(x, axis=axis, keepdims=keepdims)
 
 
 @kernel

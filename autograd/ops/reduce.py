@@ -52,6 +52,8 @@ class Sum(_Reduce):
         return np.asarray(K.sum(x, axes, keepdim))
 
     def backward(self, g):
+        if self.axes is None:  # a 0-d (or all-ones) gradient broadcasts as it is
+            return g.broadcast_to(self.in_shape)
         return self.expand_grad(g).broadcast_to(self.in_shape)
 
 

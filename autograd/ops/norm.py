@@ -1,0 +1,87 @@
+"""Fused batch normalisation for training mode (batch statistics).
+
+x is (N, C, *) and is viewed as (N, C, L); statistics are per channel over N and L:
+
+    xhat = (x - mean) / sqrt(var + eps),     y = xhat * weight + bias      (var biased)
+    dx   = invstd * (gh - mean(gh) - xhat * mean(gh * xhat)),   gh = g * weight
+    dweight = sum(g * xhat),   dbias = sum(g)
+
+First-order backward (the engine runs it under no_grad) calls the fused kernel on the
+arrays saved by forward. Under create_graph the same formula is written with Tensor ops,
+recomputing mean and invstd from x, so that it is itself differentiable (Hessians and
+gradgradcheck are correct) at the cost of a few extra passes.
+
+When running statistics are given, forward also updates them in place, as PyTorch's fused
+kernel does: running = (1 - momentum) running + momentum * batch, with the unbiased
+variance var * n / (n - 1) going into running_var.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..function import Function
+from ..grad_mode import is_grad_enabled
+from ..kernels.batchnorm import batch_norm_backward, batch_norm_forward
+
+
+class BatchNorm(Function):
+    """Training-mode batch norm of x (N, C, *) with optional affine weight and bias (C,)."""
+    save_inputs = True
+
+    def forward(self, x, *affine, eps: float = 1e-5, running=None, momentum: float = 0.1):
+        n, c = x.shape[:2]
+        x3 = x.reshape(n, c, -1)
+        self.shape, self.eps = x.shape, eps
+        self.xhat, mean, var, self.invstd = batch_norm_forward(x3, eps)
+        if running is not None:
+            running_mean, running_var = running
+            count = x3.shape[0] * x3.shape[2]
+            running_mean *= 1 - momentum
+            running_mean += momentum * mean
+            running_var *= 1 - momentum
+            running_var += momentum * var * (count / max(count - 1, 1))
+        if not affine:
+            return self.xhat.reshape(x.shape)
+        weight, bias = affine
+        return (self.xhat * weight[:, None] + bias[:, None]).reshape(x.shape)
+
+    def backward(self, g):
+        x, *affine = self.inputs
+        n, c = self.shape[:2]
+        g3 = g.reshape(n, c, -1)
+        need = [nx is not None for nx in self.next]
+        if is_grad_enabled():
+            return self._backward_differentiable(x, affine, g3, need)
+        from ..tensor import Tensor
+
+        gd = g3.data
+        gh = gd * affine[0].data[:, None] if affine else gd
+        gx = (Tensor._make(batch_norm_backward(gh, self.xhat, self.invstd).reshape(self.shape))
+              if need[0] else None)
+        if not affine:
+            return gx
+        gw = Tensor._make(np.sum(gd * self.xhat, axis=(0, 2))) if need[1] else None
+        gb = Tensor._make(np.sum(gd, axis=(0, 2))) if need[2] else None
+        return gx, gw, gb
+
+    def _backward_differentiable(self, x, affine, g3, need):
+        n, c = self.shape[:2]
+        x3 = x.reshape(n, c, -1)
+        centred = x3 - x3.mean((0, 2), keepdim=True)
+        invstd = ((centred * centred).mean((0, 2), keepdim=True) + self.eps) ** -0.5
+        xhat = centred * invstd
+        gh = g3 * affine[0].reshape(1, c, 1) if affine else g3
+        gx = None
+        if need[0]:
+            gx = invstd * (gh - gh.mean((0, 2), keepdim=True)
+                           - xhat * (gh * xhat).mean((0, 2), keepdim=True))
+            gx = gx.reshape(self.shape)
+        if not affine:
+            return gx
+        gw = (g3 * xhat).sum((0, 2)) if need[1] else None
+        gb = g3.sum((0, 2)) if need[2] else None
+        return gx, gw, gb
+
+    def release(self) -> None:
+        super().release()
+        self.xhat = self.invstd = None
