@@ -27,8 +27,9 @@ class Adagrad(Optimizer):
     def __init__(self, params: ParamsT, lr: float = 1e-2, lr_decay: float = 0,
                  weight_decay: float = 0, initial_accumulator_value: float = 0,
                  eps: float = 1e-10, *, maximize: bool = False) -> None:
-        defaults = dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
-                        initial_accumulator_value=initial_accumulator_value, maximize=maximize)
+        defaults = {"lr": lr, "lr_decay": lr_decay, "eps": eps, "weight_decay": weight_decay,
+                    "initial_accumulator_value": initial_accumulator_value,
+                    "maximize": maximize}
         super().__init__(params, defaults)
         for group in self.param_groups:
             for p in group["params"]:
@@ -65,7 +66,7 @@ def adagrad_update(param: np.ndarray, grad: np.ndarray, state_sum: np.ndarray, c
     """One Adagrad step of `param` in place with step size `clr` (numpy reference)."""
     g = effective_grad(param, grad, weight_decay, maximize)
     state_sum += g * g
-    std = np.sqrt(state_sum)
+    std = np.sqrt(state_sum, out=np.empty_like(state_sum))  # out=: an array even for 0-d
     std += eps
     np.divide(g, std, out=std)
     std *= clr

@@ -28,9 +28,9 @@ class Adam(Optimizer):
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, amsgrad: bool = False, *,
                  maximize: bool = False, decoupled_weight_decay: bool = False) -> None:
-        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                        amsgrad=amsgrad, maximize=maximize,
-                        decoupled_weight_decay=decoupled_weight_decay)
+        defaults = {"lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay,
+                    "amsgrad": amsgrad, "maximize": maximize,
+                    "decoupled_weight_decay": decoupled_weight_decay}
         super().__init__(params, defaults)
 
     def _check_options(self, options: dict[str, Any]) -> None:
@@ -41,7 +41,8 @@ class Adam(Optimizer):
 
     def _update_group(self, group: dict[str, Any]) -> None:
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-        weight_decay, amsgrad, maximize = group["weight_decay"], group["amsgrad"], group["maximize"]
+        weight_decay, amsgrad = group["weight_decay"], group["amsgrad"]
+        maximize = group["maximize"]
         # AdamW shrinks θ by a factor; Adam adds λθ to the gradient.
         decay, l2 = ((1 - lr * weight_decay, 0) if group["decoupled_weight_decay"]
                      else (1, weight_decay))
@@ -90,7 +91,7 @@ def adam_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray,
     if decay != 1:
         param *= decay
     g = effective_grad(param, grad, weight_decay, maximize)
-    scratch = np.subtract(g, exp_avg)
+    scratch = np.subtract(g, exp_avg, out=np.empty_like(exp_avg))  # out=: an array even for 0-d
     scratch *= 1 - beta1
     exp_avg += scratch
     exp_avg_sq *= beta2

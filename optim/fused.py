@@ -2,11 +2,14 @@
 
 Each function here takes the same arguments as its numpy reference in the optimiser's module
 (`sgd.sgd_update`, `adagrad.adagrad_update`, `rmsprop.rmsprop_update`, `adam.adam_update`)
-and computes the same thing, element by element, with the same operations in the same order
-(so float32 results agree with the reference to the last bit or so). The arrays must be
-C-contiguous and of the parameter's dtype (float32 or float64; see `can_fuse`); they are
-flattened to 1-D so that each kernel compiles once per dtype. Scalars arrive as Python floats
-(float64) and are rounded to the parameter's dtype inside, as numpy rounds a Python scalar.
+and computes the same thing, element by element, with the same operations in the same order,
+so the results agree with the reference bit for bit, in float32 too (the tests check it).
+
+The arrays must be of the parameter's dtype (float32 or float64) and, all but the gradient,
+C-contiguous (see `can_fuse`); they are flattened to 1-D views (the gradient, only read, to a
+C-ordered copy if need be), so that each kernel compiles once per dtype. Scalars arrive as
+Python floats (float64) and are rounded to the parameter's dtype inside, as numpy rounds a
+Python scalar.
 
 This module imports numba; the optimisers import it on their first step under the "numba"
 backend (`autograd.set_backend`), never at `import optim`.
@@ -16,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["can_fuse", "sgd_update", "adagrad_update", "rmsprop_update", "adam_update"]
+__all__ = ["adagrad_update", "adam_update", "can_fuse", "rmsprop_update", "sgd_update"]
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 _jit = njit(cache=True, error_model="numpy")  # numpy's error model: x/0 is inf, and loops vectorise
@@ -28,33 +31,40 @@ def can_fuse(param: np.ndarray, grad: np.ndarray) -> bool:
     return param.dtype in _FLOATS and grad.dtype == param.dtype and param.flags.c_contiguous
 
 
-def _flat(a: np.ndarray) -> np.ndarray:
-    return a if a.ndim == 1 else a.reshape(-1)
-
-
-def sgd_update(param, grad, momentum_buffer, lr, momentum, dampening, weight_decay, nesterov,
-               maximize, first):
-    _sgd(_flat(param), _flat(grad), _flat(momentum_buffer), float(lr), float(momentum),
+def sgd_update(param: np.ndarray, grad: np.ndarray, momentum_buffer: np.ndarray, lr: float,
+               momentum: float, dampening: float, weight_decay: float, nesterov: bool,
+               maximize: bool, first: bool) -> None:
+    """`optim.sgd.sgd_update`, fused."""
+    _sgd(param.ravel(), grad.ravel(), momentum_buffer.ravel(), float(lr), float(momentum),
          float(dampening), float(weight_decay), bool(nesterov), bool(maximize), bool(first))
 
 
-def adagrad_update(param, grad, state_sum, clr, weight_decay, eps, maximize):
-    _adagrad(_flat(param), _flat(grad), _flat(state_sum), float(clr), float(weight_decay),
+def adagrad_update(param: np.ndarray, grad: np.ndarray, state_sum: np.ndarray, clr: float,
+                   weight_decay: float, eps: float, maximize: bool) -> None:
+    """`optim.adagrad.adagrad_update`, fused."""
+    _adagrad(param.ravel(), grad.ravel(), state_sum.ravel(), float(clr), float(weight_decay),
              float(eps), bool(maximize))
 
 
-def rmsprop_update(param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha, eps,
-                   weight_decay, momentum, centered, maximize):
-    _rmsprop(_flat(param), _flat(grad), _flat(square_avg), _flat(grad_avg),
-             _flat(momentum_buffer), float(lr), float(alpha), float(eps), float(weight_decay),
+def rmsprop_update(param: np.ndarray, grad: np.ndarray, square_avg: np.ndarray,
+                   grad_avg: np.ndarray, momentum_buffer: np.ndarray, lr: float, alpha: float,
+                   eps: float, weight_decay: float, momentum: float, centered: bool,
+                   maximize: bool) -> None:
+    """`optim.rmsprop.rmsprop_update`, fused."""
+    _rmsprop(param.ravel(), grad.ravel(), square_avg.ravel(), grad_avg.ravel(),
+             momentum_buffer.ravel(), float(lr), float(alpha), float(eps), float(weight_decay),
              float(momentum), bool(centered), bool(maximize))
 
 
-def adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, decay, weight_decay, beta1,
-                beta2, step_size, bias_correction2_sqrt, eps, amsgrad, maximize):
-    _adam(_flat(param), _flat(grad), _flat(exp_avg), _flat(exp_avg_sq), _flat(max_exp_avg_sq),
-          float(decay), float(weight_decay), float(beta1), float(beta2), float(step_size),
-          float(bias_correction2_sqrt), float(eps), bool(amsgrad), bool(maximize))
+def adam_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray,
+                exp_avg_sq: np.ndarray, max_exp_avg_sq: np.ndarray, decay: float,
+                weight_decay: float, beta1: float, beta2: float, step_size: float,
+                bias_correction2_sqrt: float, eps: float, amsgrad: bool, maximize: bool) -> None:
+    """`optim.adam.adam_update`, fused."""
+    _adam(param.ravel(), grad.ravel(), exp_avg.ravel(), exp_avg_sq.ravel(),
+          max_exp_avg_sq.ravel(), float(decay), float(weight_decay), float(beta1), float(beta2),
+          float(step_size), float(bias_correction2_sqrt), float(eps), bool(amsgrad),
+          bool(maximize))
 
 
 # The kernels. `g` is the effective gradient ±∇f + λθ of `optimizer.effective_grad`; a
@@ -98,8 +108,8 @@ def _adagrad(param, grad, state_sum, clr, weight_decay, eps, maximize):
 def _rmsprop(param, grad, square_avg, grad_avg, buf, lr, alpha, eps, weight_decay, momentum,
              centered, maximize):
     t = param.dtype.type
+    one_minus_alpha, sign = t(1 - alpha), t(-1 if maximize else 1)  # 1 − α before rounding α
     lr, alpha, eps, weight_decay, momentum = t(lr), t(alpha), t(eps), t(weight_decay), t(momentum)
-    one_minus_alpha, sign = t(1 - alpha), t(-1 if maximize else 1)
     for i in range(param.size):
         g = sign * grad[i]
         if weight_decay != 0:
@@ -124,8 +134,8 @@ def _rmsprop(param, grad, square_avg, grad_avg, buf, lr, alpha, eps, weight_deca
 def _adam(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, decay, weight_decay, beta1, beta2,
           step_size, bias_correction2_sqrt, eps, amsgrad, maximize):
     t = param.dtype.type
+    one_minus_beta1, one_minus_beta2 = t(1 - beta1), t(1 - beta2)  # before rounding β
     decay, weight_decay, beta2, eps = t(decay), t(weight_decay), t(beta2), t(eps)
-    one_minus_beta1, one_minus_beta2 = t(1 - beta1), t(1 - beta2)
     step_size, bc2_sqrt, sign = t(step_size), t(bias_correction2_sqrt), t(-1 if maximize else 1)
     for i in range(param.size):
         p = param[i]

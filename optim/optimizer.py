@@ -80,7 +80,7 @@ class Optimizer:
             if not isinstance(p, Tensor):
                 raise TypeError(f"optimizer can only optimize Tensors, but one of the params "
                                 f"is {type(p).__name__}")
-            if not getattr(p, "is_leaf", True):
+            if not p.is_leaf:
                 raise ValueError("can't optimize a non-leaf Tensor")
             if id(p) in seen:
                 raise ValueError("a parameter appears more than once in the optimizer's "
@@ -102,7 +102,7 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 else:
-                    if getattr(grad, "grad_fn", None) is not None:  # from create_graph=True
+                    if grad.grad_fn is not None:  # a gradient made with create_graph=True
                         p.grad = grad = grad.detach()
                     grad.data.fill(0)
 
@@ -186,8 +186,9 @@ def _restore_value(name: str, value: Any, dtype: np.dtype) -> Any:
         value = value.data
     if name == "step":
         return int(value)
-    if isinstance(value, np.ndarray):
-        return value.astype(dtype) if np.issubdtype(value.dtype, np.floating) else value.copy()
+    if isinstance(value, np.ndarray):  # C order, as the fused kernels need
+        floating = np.issubdtype(value.dtype, np.floating)
+        return np.array(value, dtype=dtype if floating else value.dtype, order="C")
     return copy.deepcopy(value)
 
 

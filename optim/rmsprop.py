@@ -25,8 +25,8 @@ class RMSprop(Optimizer):
     def __init__(self, params: ParamsT, lr: float = 1e-2, alpha: float = 0.99,
                  eps: float = 1e-8, weight_decay: float = 0, momentum: float = 0,
                  centered: bool = False, *, maximize: bool = False) -> None:
-        defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                        momentum=momentum, centered=centered, maximize=maximize)
+        defaults = {"lr": lr, "alpha": alpha, "eps": eps, "weight_decay": weight_decay,
+                    "momentum": momentum, "centered": centered, "maximize": maximize}
         super().__init__(params, defaults)
 
     def _check_options(self, options: dict[str, Any]) -> None:
@@ -34,7 +34,8 @@ class RMSprop(Optimizer):
 
     def _update_group(self, group: dict[str, Any]) -> None:
         lr, alpha, eps, momentum = group["lr"], group["alpha"], group["eps"], group["momentum"]
-        weight_decay, centered, maximize = group["weight_decay"], group["centered"], group["maximize"]
+        weight_decay, centered = group["weight_decay"], group["centered"]
+        maximize = group["maximize"]
         fused = fused_kernels()
         for p in group["params"]:
             if p.grad is None:
@@ -66,7 +67,7 @@ def rmsprop_update(param: np.ndarray, grad: np.ndarray, square_avg: np.ndarray,
     """One RMSprop step of `param` in place (numpy reference)."""
     g = effective_grad(param, grad, weight_decay, maximize)
     square_avg *= alpha
-    avg = g * g  # scratch, becomes the denominator d
+    avg = np.multiply(g, g, out=np.empty_like(square_avg))  # scratch, becomes the denominator
     avg *= 1 - alpha
     square_avg += avg
     if centered:
