@@ -68,9 +68,9 @@ def max_pool2d(x, kh, kw, sh, sw, ph, pw, dh, dw):
 @kernel
 def max_pool2d_backward(grad_out, argmax, H, W):
     """Scatter-add each output gradient to the input pixel its max came from."""
-    n, c = grad_out.shape[:2]
+    n, c, oh, ow = grad_out.shape
     planes = n * c
-    flat = (np.arange(planes)[:, None] * (H * W) + argmax.reshape(planes, -1)).ravel()
+    flat = (np.arange(planes)[:, None] * (H * W) + argmax.reshape(planes, oh * ow)).ravel()
     gx = np.bincount(flat, weights=grad_out.reshape(-1), minlength=planes * H * W)
     return gx.astype(grad_out.dtype, copy=False).reshape(n, c, H, W)
 

@@ -94,18 +94,19 @@ class Conv2d(Function):
         n, c, h, wd = self.x_shape
         o, groups = w.shape[0], self.groups
         k = w.shape[1] * self.geom.kh * self.geom.kw
-        gm = g.reshape(n, groups, o // groups, -1)  # (N, G, O/G, L)
+        length = g.shape[2] * g.shape[3]  # L = OH * OW (explicit: N may be 0)
+        gm = g.reshape(n, groups, o // groups, length)  # (N, G, O/G, L)
         gx = gw = gb = None
         if need_x:
             gcols = w.reshape(groups, o // groups, k).mT @ gm  # (N, G, K, L)
-            gx = Col2Im.apply(gcols.reshape(n, c * self.geom.kh * self.geom.kw, -1),
+            gx = Col2Im.apply(gcols.reshape(n, c * self.geom.kh * self.geom.kw, length),
                               chw=(c, h, wd), geom=self.geom)
         if need_w:
             # under create_graph the patches must depend on x differentiably; otherwise the
             # ones saved by forward are reused
             cols = (Im2Col.apply(x, geom=self.geom) if is_grad_enabled() and x.requires_grad
                     else type(x)._make(self.cols))
-            gw = (gm @ cols.reshape(n, groups, k, -1).mT).sum(0).reshape(w.shape)
+            gw = (gm @ cols.reshape(n, groups, k, length).mT).sum(0).reshape(w.shape)
         if need_b:
             gb = g.sum((0, 2, 3))
         return (gx, gw, gb) if len(self.next) > 2 else (gx, gw)

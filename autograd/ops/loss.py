@@ -17,31 +17,29 @@ class CrossEntropyIndex(Function):
     """Per-row loss_m = -w_m * log_softmax(x)[m, t_m] for logits x (M, C), class indices
     t (M,) and per-row weights w (M,) (class weight of t_m, 0 for ignored rows).
 
-    Stable for any logits (log-softmax subtracts the row max); d loss_m / d x_m =
+    Stable for any logits (the fused kernel subtracts the row max); d loss_m / d x_m =
     w_m (softmax(x_m) - onehot(t_m))."""
     save_inputs = True
 
     def forward(self, x, target, row_weight):
         self.target, self.row_weight = target, row_weight
-        logp = K.log_softmax(x, 1)
-        self.logp = logp
-        rows = np.arange(x.shape[0])
-        return -row_weight * logp[rows, target]
+        loss, self.probs = K.cross_entropy(x, target)
+        return loss * row_weight
 
     def backward(self, g):
         from ..tensor import Tensor
 
-        (x,) = self.inputs
-        onehot = np.zeros(x.shape, dtype=x.dtype)
-        onehot[np.arange(x.shape[0]), self.target] = 1
         scale = g * Tensor._make(self.row_weight)
-        if is_grad_enabled():
+        if is_grad_enabled():  # create_graph: softmax recomputed from x, differentiably
+            (x,) = self.inputs
+            onehot = np.zeros(x.shape, dtype=x.dtype)
+            onehot[np.arange(x.shape[0]), self.target] = 1
             return scale.unsqueeze(1) * (x.softmax(1) - Tensor._make(onehot))
-        return Tensor._make(scale.data[:, None] * (np.exp(self.logp) - onehot))
+        return Tensor._make(K.cross_entropy_backward(self.probs, self.target, scale.data))
 
     def release(self) -> None:
         super().release()
-        self.logp = None
+        self.probs = None
 
 
 class Softplus(Function):

@@ -30,7 +30,7 @@ class BatchNorm(Function):
 
     def forward(self, x, *affine, eps: float = 1e-5, running=None, momentum: float = 0.1):
         n, c = x.shape[:2]
-        x3 = x.reshape(n, c, -1)
+        x3 = x.reshape(n, c, int(np.prod(x.shape[2:])))
         self.shape, self.eps = x.shape, eps
         self.xhat, mean, var, self.invstd = batch_norm_forward(x3, eps)
         if running is not None:
@@ -48,7 +48,7 @@ class BatchNorm(Function):
     def backward(self, g):
         x, *affine = self.inputs
         n, c = self.shape[:2]
-        g3 = g.reshape(n, c, -1)
+        g3 = g.reshape(n, c, int(np.prod(self.shape[2:])))
         need = [nx is not None for nx in self.next]
         if is_grad_enabled():
             return self._backward_differentiable(x, affine, g3, need)
@@ -66,7 +66,7 @@ class BatchNorm(Function):
 
     def _backward_differentiable(self, x, affine, g3, need):
         n, c = self.shape[:2]
-        x3 = x.reshape(n, c, -1)
+        x3 = x.reshape(n, c, int(np.prod(self.shape[2:])))
         centred = x3 - x3.mean((0, 2), keepdim=True)
         invstd = ((centred * centred).mean((0, 2), keepdim=True) + self.eps) ** -0.5
         xhat = centred * invstd

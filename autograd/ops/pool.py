@@ -37,9 +37,9 @@ class MaxPool2dBackward(Function):
 
     def backward(self, gg):
         n, c, oh, ow = self.argmax.shape
-        flat = gg.reshape(n, c, -1)
+        flat = gg.reshape(n, c, gg.shape[2] * gg.shape[3])
         return flat[np.arange(n)[:, None, None], np.arange(c)[None, :, None],
-                    self.argmax.reshape(n, c, -1)].reshape(n, c, oh, ow)
+                    self.argmax.reshape(n, c, oh * ow)].reshape(n, c, oh, ow)
 
 
 class AvgPool2d(Function):

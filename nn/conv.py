@@ -1,0 +1,104 @@
+"""Conv2d: 2-D convolution (cross-correlation), computed as im2col + matmul."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from autograd import Tensor, get_default_dtype
+
+from . import functional as F
+from . import init
+from .module import Module
+from .parameter import Parameter
+
+
+class Conv2d(Module):
+    """y[n, o] = b[o] + sum_c w[o, c] (star) x[n, c] over (N, C_in, H, W) input.
+
+    kernel_size, stride, padding and dilation take an int or a pair; padding may also be
+    "valid" or "same" (stride 1). groups splits the channels into independent blocks.
+    Default init as PyTorch: weight ~ kaiming_uniform_(a=sqrt(5)), bias ~ U(-1/sqrt(fan_in),
+    1/sqrt(fan_in)) with fan_in = C_in/groups * kh * kw."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                 dtype=None):
+        super().__init__()
+        if groups <= 0:
+            raise ValueError("Conv2d: groups must be a positive integer")
+        if in_channels % groups:
+            raise ValueError(f"Conv2d: in_channels ({in_channels}) must be divisible by groups "
+                             f"({groups})")
+        if out_channels % groups:
+            raise ValueError(f"Conv2d: out_channels ({out_channels}) must be divisible by "
+                             f"groups ({groups})")
+        if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
+            raise ValueError(f"Conv2d: padding_mode must be one of 'zeros', 'reflect', "
+                             f"'replicate' or 'circular', got {padding_mode!r}")
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size = F._pair(kernel_size, "kernel_size")
+        self.stride = F._pair(stride, "stride")
+        self.dilation = F._pair(dilation, "dilation")
+        if isinstance(padding, str):
+            if padding not in ("valid", "same"):
+                raise ValueError(f"Conv2d: invalid padding string {padding!r}, should be one "
+                                 f"of 'valid' or 'same'")
+            if padding == "same" and self.stride != (1, 1):
+                raise ValueError("Conv2d: padding='same' is not supported for strided "
+                                 "convolutions")
+            self.padding = padding
+        else:
+            self.padding = F._pair(padding, "padding")
+        if min(self.kernel_size) < 1 or min(self.stride) < 1 or min(self.dilation) < 1:
+            raise ValueError(f"Conv2d: kernel_size, stride and dilation must be positive, got "
+                             f"{self.kernel_size}, {self.stride}, {self.dilation}")
+        self.groups, self.padding_mode = groups, padding_mode
+        dtype = dtype or get_default_dtype()
+        self.weight = Parameter(np.empty((out_channels, in_channels // groups)
+                                         + self.kernel_size, dtype=dtype))
+        if bias:
+            self.bias = Parameter(np.empty(out_channels, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in = self.weight.shape[1] * self.kernel_size[0] * self.kernel_size[1]
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input: Tensor) -> Tensor:
+        name = f"Conv2d({self.extra_repr()})"
+        padding = self.padding
+        if self.padding_mode != "zeros" and padding != "valid":
+            x = input
+            if x.ndim in (3, 4) and x.shape[-3] != self.in_channels:
+                raise F.ShapeError(f"{name}: expected input with {self.in_channels} channels, "
+                                   f"got shape {tuple(x.shape)}")
+            if padding == "same":
+                ph = [d * (k - 1) for d, k in zip(self.dilation, self.kernel_size)]
+                widths = (ph[1] // 2, ph[1] - ph[1] // 2, ph[0] // 2, ph[0] - ph[0] // 2)
+            else:
+                widths = (padding[1], padding[1], padding[0], padding[0])
+            input, padding = F.pad(x, widths, mode=self.padding_mode), 0
+        return F._conv2d(input, self.weight, self.bias, self.stride, padding, self.dilation,
+                         self.groups, name)
+
+    def extra_repr(self) -> str:
+        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+             f"stride={self.stride}")
+        if self.padding != (0, 0):
+            s += f", padding={self.padding!r}" if isinstance(self.padding, str) else \
+                f", padding={self.padding}"
+        if self.dilation != (1, 1):
+            s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
+        return s

@@ -1,0 +1,694 @@
+"""nn.functional: the stateless form of every layer, activation and loss, with PyTorch's
+signatures. Modules call these; each checks its input and names the layer in errors.
+
+The public functions call private `_name(..., layer=...)` twins so a Module can pass its
+own repr (e.g. "Conv2d(3, 8, kernel_size=(3, 3), stride=(1, 1))") into error messages.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from autograd import Tensor
+from autograd.ops.conv import Conv2d as _Conv2dOp
+from autograd.ops.conv import Geometry
+from autograd.ops.loss import BinaryCrossEntropy as _BCEOp
+from autograd.ops.loss import CrossEntropyIndex as _CrossEntropyOp
+from autograd.ops.loss import Softplus as _SoftplusOp
+from autograd.ops.norm import BatchNorm as _BatchNormOp
+from autograd.ops.pad import ConstantPad as _ConstantPadOp
+from autograd.ops.pool import AvgPool2d as _AvgPoolOp
+from autograd.ops.pool import MaxPool2d as _MaxPoolOp
+from autograd.ops.shape_error import ShapeError
+from autograd.random import generator
+
+__all__ = [
+    "ShapeError",
+    "avg_pool2d",
+    "batch_norm",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "conv2d",
+    "cross_entropy",
+    "dropout",
+    "hardsigmoid",
+    "hinge_loss",
+    "l1_loss",
+    "layer_norm",
+    "leaky_relu",
+    "linear",
+    "log_softmax",
+    "max_pool2d",
+    "mse_loss",
+    "nll_loss",
+    "one_hot",
+    "pad",
+    "prelu",
+    "relu",
+    "sigmoid",
+    "softmax",
+    "softplus",
+    "tanh",
+]
+
+
+# ---- helpers ---------------------------------------------------------------------------------
+def _pair(v, name: str = "argument") -> tuple:
+    """An int or a pair of ints -> a pair of ints."""
+    if isinstance(v, (int, np.integer)):
+        return int(v), int(v)
+    v = tuple(int(x) for x in v)
+    if len(v) != 2:
+        raise ValueError(f"{name} must be an int or a pair of ints, got {v}")
+    return v
+
+
+def _as_tensor(x) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def _float_pair(a: Tensor, b: Tensor) -> tuple:
+    """Cast two tensors to their common float dtype (float32 with float64 gives float64)."""
+    dtype = np.result_type(a.dtype, b.dtype)
+    return a.astype(dtype), b.astype(dtype)
+
+
+def _reduce(loss: Tensor, reduction: str, where: str) -> Tensor:
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "mean":
+        return loss.mean()
+    raise ValueError(f"{where}: {reduction!r} is not a valid value for reduction "
+                     f"(expected 'mean', 'sum' or 'none')")
+
+
+def _check_reduction(reduction: str, where: str) -> None:
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{where}: {reduction!r} is not a valid value for reduction "
+                         f"(expected 'mean', 'sum' or 'none')")
+
+
+def _batched(x: Tensor, layer: str, what: str = "input") -> tuple:
+    """(4-D tensor, unbatched flag) for ops that take (N, C, H, W) or unbatched (C, H, W)."""
+    if x.ndim == 3:
+        return x.unsqueeze(0), True
+    if x.ndim != 4:
+        raise ShapeError(f"{layer}: expected 3D (unbatched) or 4D (batched) {what}, got "
+                         f"{what} of shape {tuple(x.shape)}")
+    return x, False
+
+
+# ---- linear and convolution --------------------------------------------------------------------
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y = x W^T + b for x of shape (*, in_features), W (out_features, in_features)."""
+    return _linear(input, weight, bias, "linear")
+
+
+def _linear(x, weight, bias, layer: str) -> Tensor:
+    x = _as_tensor(x)
+    if x.ndim == 0 or x.shape[-1] != weight.shape[-1]:
+        raise ShapeError(f"{layer}: expected input with {weight.shape[-1]} features in its last "
+                         f"dim, got shape {tuple(x.shape)}")
+    out = x @ weight.mT if weight.ndim == 2 else x @ weight
+    return out if bias is None else out + bias
+
+
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
+           stride=1, padding=0, dilation=1, groups: int = 1) -> Tensor:
+    """2-D cross-correlation of (N, C, H, W) input with (O, C/groups, kh, kw) weight:
+    y[n, o, i, j] = b[o] + sum_{c, a, b} w[o, c, a, b] x[n, c, i*s - p + a*d, j*s - p + b*d].
+    padding: int, pair, "valid" or "same" (stride 1 only)."""
+    return _conv2d(input, weight, bias, stride, padding, dilation, groups, "conv2d")
+
+
+def _conv2d(x, weight, bias, stride, padding, dilation, groups, layer: str) -> Tensor:
+    x = _as_tensor(x)
+    x4, unbatched = _batched(x, layer)
+    if weight.ndim != 4:
+        raise ShapeError(f"{layer}: expected a 4-D weight (out, in/groups, kh, kw), got shape "
+                         f"{tuple(weight.shape)}")
+    sh, sw = _pair(stride, "stride")
+    dh, dw = _pair(dilation, "dilation")
+    kh, kw = weight.shape[2:]
+    if min(sh, sw) < 1 or min(dh, dw) < 1:
+        raise ValueError(f"{layer}: stride and dilation must be positive, got stride "
+                         f"{(sh, sw)} and dilation {(dh, dw)}")
+    if x4.shape[1] != weight.shape[1] * groups:
+        raise ShapeError(f"{layer}: expected input with {weight.shape[1] * groups} channels, got "
+                         f"shape {tuple(x.shape)}")
+    if isinstance(padding, str):
+        if padding == "valid":
+            ph = pw = 0
+        elif padding == "same":
+            if (sh, sw) != (1, 1):
+                raise ValueError(f"{layer}: padding='same' is not supported for strided "
+                                 f"convolutions (stride {(sh, sw)})")
+            total_h, total_w = dh * (kh - 1), dw * (kw - 1)
+            ph, pw = total_h // 2, total_w // 2
+            if total_h % 2 or total_w % 2:  # the odd pixel goes after, as in PyTorch
+                x4 = pad(x4, (0, total_w % 2, 0, total_h % 2))
+        else:
+            raise ValueError(f"{layer}: invalid padding string {padding!r}, should be one of "
+                             f"'valid' or 'same'")
+    else:
+        ph, pw = _pair(padding, "padding")
+        if min(ph, pw) < 0:
+            raise ValueError(f"{layer}: negative padding {(ph, pw)} is not supported")
+    h, w = x4.shape[2] + 2 * ph, x4.shape[3] + 2 * pw
+    eff_h, eff_w = dh * (kh - 1) + 1, dw * (kw - 1) + 1
+    if eff_h > h or eff_w > w:
+        raise ShapeError(f"{layer}: kernel size {(eff_h, eff_w)} (after dilation) is larger "
+                         f"than the padded input size {(h, w)} (input shape {tuple(x.shape)}, "
+                         f"padding {(ph, pw)})")
+    x4, weight = _float_pair(x4, weight)
+    inputs = (x4, weight) if bias is None else (x4, weight, bias.astype(weight.dtype))
+    out = _Conv2dOp.apply(*inputs, geom=Geometry(kh, kw, sh, sw, ph, pw, dh, dw), groups=groups)
+    return out.squeeze(0) if unbatched else out
+
+
+# ---- pooling -------------------------------------------------------------------------------------
+def _pool_geometry(x4, kernel_size, stride, padding, dilation, layer):
+    kh, kw = _pair(kernel_size, "kernel_size")
+    sh, sw = _pair(kernel_size if stride is None or stride == () else stride, "stride")
+    ph, pw = _pair(padding, "padding")
+    dh, dw = _pair(dilation, "dilation")
+    if min(kh, kw, sh, sw, dh, dw) < 1 or min(ph, pw) < 0:
+        raise ValueError(f"{layer}: kernel size, stride and dilation must be positive and "
+                         f"padding non-negative, got kernel {(kh, kw)}, stride {(sh, sw)}, "
+                         f"padding {(ph, pw)}, dilation {(dh, dw)}")
+    if ph > kh // 2 or pw > kw // 2:
+        raise ValueError(f"{layer}: pad should be at most half of kernel size, but got "
+                         f"padding {(ph, pw)} and kernel size {(kh, kw)}")
+    h, w = x4.shape[2] + 2 * ph, x4.shape[3] + 2 * pw
+    if dh * (kh - 1) + 1 > h or dw * (kw - 1) + 1 > w:
+        raise ShapeError(f"{layer}: kernel size {(kh, kw)} is larger than the padded input "
+                         f"size {(h, w)} (input shape {tuple(x4.shape)}, padding {(ph, pw)})")
+    return Geometry(kh, kw, sh, sw, ph, pw, dh, dw)
+
+
+def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+               ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
+    """Max over each kh x kw window (padding counts as -inf); stride defaults to the kernel
+    size."""
+    return _max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices,
+                       "max_pool2d")
+
+
+def _max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode, return_indices,
+                layer) -> Tensor:
+    if return_indices:
+        raise NotImplementedError(f"{layer}: return_indices=True is not supported")
+    x4, unbatched = _batched(_as_tensor(x), layer)
+    geom = _pool_geometry(x4, kernel_size, stride, padding, dilation, layer)
+    if ceil_mode:
+        x4 = _ceil_mode_pad(x4, geom)
+    out = _MaxPoolOp.apply(x4, geom=geom)
+    return out.squeeze(0) if unbatched else out
+
+
+def _ceil_mode_pad(x4: Tensor, geom: Geometry) -> Tensor:
+    """Pad the bottom / right with -inf so a floor-mode max pool gives ceil_mode's output:
+    out = ceil((size + 2p - d(k-1) - 1) / s) + 1, minus one if the last window would start
+    in the padding (PyTorch's rule)."""
+    extra = []
+    for size, k, s, p, d in ((x4.shape[2], geom.kh, geom.sh, geom.ph, geom.dh),
+                             (x4.shape[3], geom.kw, geom.sw, geom.pw, geom.dw)):
+        out = -(-(size + 2 * p - d * (k - 1) - 1) // s) + 1
+        if (out - 1) * s >= size + p:
+            out -= 1
+        extra.append(max((out - 1) * s + d * (k - 1) + 1 - (size + 2 * p), 0))
+    if not any(extra):
+        return x4
+    return pad(x4, (0, extra[1], 0, extra[0]), value=-np.inf)
+
+
+def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0,
+               ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: int | None = None) -> Tensor:
+    """Mean over each kh x kw window; padded zeros count unless count_include_pad=False."""
+    return _avg_pool2d(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                       divisor_override, "avg_pool2d")
+
+
+def _avg_pool2d(x, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                divisor_override, layer) -> Tensor:
+    if ceil_mode:
+        raise NotImplementedError(f"{layer}: ceil_mode=True is not supported")
+    x4, unbatched = _batched(_as_tensor(x), layer)
+    geom = _pool_geometry(x4, kernel_size, stride, padding, 1, layer)
+    if divisor_override is not None:
+        if divisor_override <= 0:
+            raise ValueError(f"{layer}: divisor_override must be positive, got "
+                             f"{divisor_override}")
+        out = _AvgPoolOp.apply(x4, geom=geom, count_include_pad=True) * (
+            geom.kh * geom.kw / divisor_override)
+    else:
+        out = _AvgPoolOp.apply(x4, geom=geom, count_include_pad=count_include_pad)
+    return out.squeeze(0) if unbatched else out
+
+
+# ---- normalisation -----------------------------------------------------------------------------
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None,
+               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalise each channel (dim 1) of (N, C, *) input: by the batch's mean and biased
+    variance when training (and update the running statistics in place, with the unbiased
+    variance), else by running_mean / running_var."""
+    return _batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps,
+                       "batch_norm")
+
+
+def _batch_norm(x, running_mean, running_var, weight, bias, training, momentum, eps,
+                layer) -> Tensor:
+    x = _as_tensor(x)
+    if x.ndim < 2:
+        raise ShapeError(f"{layer}: expected input of shape (N, C, *), got shape "
+                         f"{tuple(x.shape)}")
+    c = x.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != (c,):
+            raise ShapeError(f"{layer}: expected input with {t.shape[0] if t.ndim else t.shape}"
+                             f" channels (the size of {name}), got shape {tuple(x.shape)}")
+    if training:
+        per_channel = x.data.size // max(c, 1)
+        if per_channel <= 1:
+            raise ValueError(f"{layer}: Expected more than 1 value per channel when training, "
+                             f"got input size {tuple(x.shape)}")
+        if (weight is None) != (bias is None):
+            weight = weight if weight is not None else Tensor._make(np.ones(c, x.dtype))
+            bias = bias if bias is not None else Tensor._make(np.zeros(c, x.dtype))
+        affine = () if weight is None else (weight.astype(x.dtype), bias.astype(x.dtype))
+        running = None
+        if running_mean is not None and running_var is not None:
+            running = (running_mean.data, running_var.data)
+        out = _BatchNormOp.apply(x, *affine, eps=eps, running=running,
+                                 momentum=0.0 if momentum is None else momentum)
+        if running is not None:  # written in place: let saved graphs see the change
+            running_mean._version[0] += 1
+            running_var._version[0] += 1
+        return out
+    if running_mean is None or running_var is None:
+        raise ValueError(f"{layer}: running_mean and running_var must be given when not "
+                         f"training")
+    shape = (1, c) + (1,) * (x.ndim - 2)
+    mean = running_mean.astype(x.dtype).reshape(shape)
+    invstd = (running_var.astype(x.dtype).reshape(shape) + eps) ** -0.5
+    out = (x - mean) * invstd
+    if weight is not None:
+        out = out * weight.astype(x.dtype).reshape(shape)
+    if bias is not None:
+        out = out + bias.astype(x.dtype).reshape(shape)
+    return out
+
+
+def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalise over the trailing dims given by normalized_shape:
+    y = (x - mean) / sqrt(var + eps) * weight + bias (biased variance)."""
+    return _layer_norm(input, normalized_shape, weight, bias, eps, "layer_norm")
+
+
+def _layer_norm(x, normalized_shape, weight, bias, eps, layer) -> Tensor:
+    x = _as_tensor(x)
+    shape = ((int(normalized_shape),) if isinstance(normalized_shape, (int, np.integer))
+             else tuple(normalized_shape))
+    k = len(shape)
+    if k == 0 or x.ndim < k or tuple(x.shape[x.ndim - k:]) != shape:
+        raise ShapeError(f"{layer}: expected input with trailing shape {shape}, got shape "
+                         f"{tuple(x.shape)}")
+    dims = tuple(range(x.ndim - k, x.ndim))
+    centred = x - x.mean(dims, keepdim=True)
+    var = (centred * centred).mean(dims, keepdim=True)
+    out = centred * (var + eps) ** -0.5
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True,
+            inplace: bool = False) -> Tensor:
+    """Inverted dropout: zero each element with probability p and scale the rest by
+    1 / (1 - p), so the expectation is unchanged; the identity when not training."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    x = _as_tensor(input)
+    if not training or p == 0.0:
+        return x
+    if p == 1.0:
+        return x * 0.0
+    keep = generator().random(x.shape) >= p
+    mask = Tensor._make((keep / (1.0 - p)).astype(x.dtype))
+    return x * mask
+
+
+# ---- activations -------------------------------------------------------------------------------
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """max(x, 0)."""
+    return _as_tensor(input).relu()
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01,
+               inplace: bool = False) -> Tensor:
+    """x for x > 0, negative_slope * x otherwise."""
+    return _as_tensor(input).leaky_relu(negative_slope)
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """max(0, x) + a * min(0, x), with the learnable slope a per channel (dim 1) or shared."""
+    x = _as_tensor(input)
+    a = weight
+    if weight.numel() > 1:
+        if x.ndim < 2 or x.shape[1] != weight.numel():
+            raise ShapeError(f"prelu: expected input with {weight.numel()} channels (dim 1), "
+                             f"got shape {tuple(x.shape)}")
+        a = weight.reshape((1, -1) + (1,) * (x.ndim - 2))
+    elif weight.ndim:
+        a = weight.reshape(())
+    return x.relu() - a * (-x).relu()
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    """1 / (1 + e^-x)."""
+    return _as_tensor(input).sigmoid()
+
+
+def tanh(input: Tensor) -> Tensor:
+    return _as_tensor(input).tanh()
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """relu6(x + 3) / 6: 0 below -3, 1 above 3, linear in between."""
+    return (_as_tensor(input) + 3).clamp(0, 6) / 6
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + e^(beta x)) / beta, computed without overflow (threshold is accepted for
+    PyTorch compatibility; the stable form needs no cut-off)."""
+    x = _as_tensor(input)
+    return _SoftplusOp.apply(x) if beta == 1 else _SoftplusOp.apply(x * beta) / beta
+
+
+def _softmax_dim(ndim: int) -> int:
+    """PyTorch's legacy choice when dim is None: 0 for 0-, 1- and 3-D input, else 1."""
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
+    """exp(x) / sum(exp(x)) along dim (stable for any input)."""
+    x = _as_tensor(input)
+    x = x if dtype is None else x.astype(dtype)
+    return x.softmax(_softmax_dim(x.ndim) if dim is None else dim)
+
+
+def log_softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
+    """x - logsumexp(x) along dim (stable for any input)."""
+    x = _as_tensor(input)
+    x = x if dtype is None else x.astype(dtype)
+    return x.log_softmax(_softmax_dim(x.ndim) if dim is None else dim)
+
+
+# ---- losses ------------------------------------------------------------------------------------
+def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """(x - y)^2, reduced."""
+    return _mse_loss(input, target, reduction, "mse_loss")
+
+
+def _check_same_shape(x: Tensor, y: Tensor, layer: str) -> None:
+    if tuple(x.shape) != tuple(y.shape):
+        try:
+            np.broadcast_shapes(x.shape, y.shape)
+        except ValueError:
+            raise ShapeError(f"{layer}: the target of shape {tuple(y.shape)} does not match the "
+                             f"input of shape {tuple(x.shape)}") from None
+
+
+def _mse_loss(x, y, reduction, layer) -> Tensor:
+    x, y = _as_tensor(x), _as_tensor(y)
+    _check_reduction(reduction, layer)
+    _check_same_shape(x, y, layer)
+    d = x - y
+    return _reduce(d * d, reduction, layer)
+
+
+def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """|x - y|, reduced."""
+    return _l1_loss(input, target, reduction, "l1_loss")
+
+
+def _l1_loss(x, y, reduction, layer) -> Tensor:
+    x, y = _as_tensor(x), _as_tensor(y)
+    _check_reduction(reduction, layer)
+    _check_same_shape(x, y, layer)
+    return _reduce((x - y).abs(), reduction, layer)
+
+
+def _class_rows(x: Tensor, target: Tensor, layer: str, what: str = "input"):
+    """Move the class dim (1, or 0 for unbatched) last and flatten: (M, C) rows, the (M,)
+    int targets, and the target's shape (the shape of reduction='none')."""
+    if x.ndim == 0:
+        raise ShapeError(f"{layer}: expected {what} of shape (C,), (N, C) or (N, C, d1, ...), "
+                         f"got a scalar")
+    if x.ndim == 1:  # unbatched (C,) with a scalar target
+        if target.ndim != 0:
+            raise ShapeError(f"{layer}: for unbatched {what} of shape {tuple(x.shape)} the "
+                             f"target must be a scalar, got shape {tuple(target.shape)}")
+        return x.reshape(1, -1), target.data.reshape(1), ()
+    expected = (x.shape[0],) + tuple(x.shape[2:])
+    if tuple(target.shape) != expected:
+        raise ShapeError(f"{layer}: expected target of shape {expected} for {what} of shape "
+                         f"{tuple(x.shape)}, got target of shape {tuple(target.shape)}")
+    c = x.shape[1]
+    rows = x if x.ndim == 2 else x.permute(0, *range(2, x.ndim), 1).reshape(-1, c)
+    return rows, target.data.reshape(-1), expected
+
+
+def _class_weights(t: np.ndarray, c: int, weight, ignore_index: int, dtype, layer, x_shape):
+    """Check the class indices and return (safe indices, per-row weight w[t] or 0 if ignored)."""
+    t = t.astype(np.int64, copy=False)
+    valid = t != ignore_index
+    bad = valid & ((t < 0) | (t >= c))
+    if bad.any():
+        raise IndexError(f"{layer}: target {int(t[bad][0])} is out of bounds for {c} classes "
+                         f"(input shape {tuple(x_shape)})")
+    safe = np.where(valid, t, 0)
+    if weight is None:
+        w = valid.astype(dtype)
+    else:
+        if tuple(weight.shape) != (c,):
+            raise ShapeError(f"{layer}: expected a weight of shape ({c},) for {c} classes, got "
+                             f"{tuple(weight.shape)}")
+        w = np.where(valid, weight.data.astype(dtype)[safe], 0).astype(dtype)
+    return safe, w
+
+
+def _weighted_reduce(per: Tensor, row_weight: np.ndarray, reduction: str, shape, layer):
+    """nll-style reduction: 'mean' divides by the total weight of the non-ignored targets."""
+    if reduction == "none":
+        return per.reshape(shape)
+    if reduction == "sum":
+        return per.sum()
+    total = row_weight.sum()
+    return per.sum() / total if total != 0 else per.sum() * np.nan
+
+
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                  size_average=None, ignore_index: int = -100, reduce=None,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """Cross-entropy of logits (N, C) or (N, C, d1, ...) against class indices or class
+    probabilities, via a fused, stable log-softmax. With class indices:
+    loss_n = -w[t_n] log softmax(x_n)[t_n]; 'mean' divides by sum of w[t_n]."""
+    return _cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing,
+                          "cross_entropy")
+
+
+def _cross_entropy(x, target, weight, ignore_index, reduction, label_smoothing,
+                   layer) -> Tensor:
+    x, target = _as_tensor(x), _as_tensor(target)
+    _check_reduction(reduction, layer)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{layer}: label_smoothing must be between 0.0 and 1.0, got "
+                         f"{label_smoothing}")
+    if np.issubdtype(target.dtype, np.floating):
+        return _cross_entropy_probs(x, target, weight, reduction, label_smoothing, layer)
+    if not np.issubdtype(target.dtype, np.integer):
+        raise TypeError(f"{layer}: expected integer class indices or float probabilities as "
+                        f"target, got dtype {target.dtype}")
+    rows, t, shape = _class_rows(x, target, layer)
+    c = rows.shape[1]
+    safe, w = _class_weights(t, c, weight, ignore_index, rows.dtype, layer, x.shape)
+    per = _CrossEntropyOp.apply(rows, target=safe, row_weight=w)
+    loss = _weighted_reduce(per, w, reduction, shape, layer)
+    if label_smoothing == 0:
+        return loss
+    class_w = (Tensor._make(np.ones(c, rows.dtype)) if weight is None
+               else weight.astype(rows.dtype))
+    valid = Tensor._make((t != ignore_index).astype(rows.dtype))
+    smooth = -(rows.log_softmax(1) * class_w).sum(1) * valid
+    smooth = _weighted_reduce(smooth, w, reduction, shape, layer)
+    return (1 - label_smoothing) * loss + smooth * (label_smoothing / c)
+
+
+def _cross_entropy_probs(x, target, weight, reduction, label_smoothing, layer) -> Tensor:
+    if tuple(target.shape) != tuple(x.shape):
+        raise ShapeError(f"{layer}: class-probability targets must have the input's shape "
+                         f"{tuple(x.shape)}, got {tuple(target.shape)}")
+    cdim = 0 if x.ndim == 1 else 1
+    c = x.shape[cdim]
+    target = target.astype(x.dtype)
+    if label_smoothing > 0:
+        target = target * (1 - label_smoothing) + label_smoothing / c
+    terms = x.log_softmax(cdim) * target
+    if weight is not None:
+        terms = terms * weight.astype(x.dtype).reshape((c,) + (1,) * (x.ndim - cdim - 1))
+    per = -terms.sum(cdim)
+    if reduction == "mean":
+        return per.sum() / (x.data.size // max(c, 1))
+    return _reduce(per, reduction, layer)
+
+
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
+             size_average=None, ignore_index: int = -100, reduce=None,
+             reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of log-probabilities (N, C) or (N, C, d1, ...):
+    loss_n = -w[t_n] x[n, t_n]; 'mean' divides by sum of w[t_n]."""
+    return _nll_loss(input, target, weight, ignore_index, reduction, "nll_loss")
+
+
+def _nll_loss(x, target, weight, ignore_index, reduction, layer) -> Tensor:
+    x, target = _as_tensor(x), _as_tensor(target)
+    _check_reduction(reduction, layer)
+    if not np.issubdtype(target.dtype, np.integer):
+        raise TypeError(f"{layer}: expected integer class indices as target, got dtype "
+                        f"{target.dtype}")
+    rows, t, shape = _class_rows(x, target, layer)
+    safe, w = _class_weights(t, rows.shape[1], weight, ignore_index, rows.dtype, layer, x.shape)
+    per = -rows[np.arange(rows.shape[0]), safe] * Tensor._make(w)
+    return _weighted_reduce(per, w, reduction, shape, layer)
+
+
+def binary_cross_entropy(input: Tensor, target: Tensor,
+                         weight: Tensor | None = None, size_average=None, reduce=None,
+                         reduction: str = "mean") -> Tensor:
+    """-w (y log p + (1 - y) log(1 - p)) for probabilities p, each log clamped at -100."""
+    return _binary_cross_entropy(input, target, weight, reduction, "binary_cross_entropy")
+
+
+def _binary_cross_entropy(p, y, weight, reduction, layer) -> Tensor:
+    p, y = _as_tensor(p), _as_tensor(y)
+    _check_reduction(reduction, layer)
+    if tuple(p.shape) != tuple(y.shape):
+        raise ShapeError(f"{layer}: using a target of shape {tuple(y.shape)} that is different "
+                         f"from the input shape {tuple(p.shape)} is not supported")
+    if p.data.size and not ((p.data >= 0) & (p.data <= 1)).all():
+        raise ValueError(f"{layer}: all elements of input should be between 0 and 1")
+    loss = _BCEOp.apply(p, y.astype(p.dtype))
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction, layer)
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
+                                     weight: Tensor | None = None, size_average=None,
+                                     reduce=None, reduction: str = "mean",
+                                     pos_weight: Tensor | None = None) -> Tensor:
+    """BCE of sigmoid(x), computed stably from the logits x:
+    (1 - y) x + (1 + (pos_weight - 1) y) softplus(-x), softplus(z) = log(1 + e^z)
+    (= max(x, 0) - x y + log(1 + e^-|x|) without pos_weight)."""
+    return _bce_with_logits(input, target, weight, reduction, pos_weight,
+                            "binary_cross_entropy_with_logits")
+
+
+def _bce_with_logits(x, y, weight, reduction, pos_weight, layer) -> Tensor:
+    x, y = _as_tensor(x), _as_tensor(y)
+    _check_reduction(reduction, layer)
+    if tuple(x.shape) != tuple(y.shape):
+        raise ShapeError(f"{layer}: target size {tuple(y.shape)} must be the same as input "
+                         f"size {tuple(x.shape)}")
+    y = y.astype(x.dtype)
+    softplus_neg = _SoftplusOp.apply(-x)
+    if pos_weight is None:
+        loss = (1 - y) * x + softplus_neg
+    else:
+        loss = (1 - y) * x + (1 + (pos_weight.astype(x.dtype) - 1) * y) * softplus_neg
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction, layer)
+
+
+def hinge_loss(input: Tensor, target: Tensor, reduction: str = "mean",
+               margin: float = 1.0) -> Tensor:
+    """max(0, margin - y f(x)) for targets y in {-1, +1} (the SVM hinge), reduced."""
+    return _hinge_loss(input, target, reduction, margin, "hinge_loss")
+
+
+def _hinge_loss(x, y, reduction, margin, layer) -> Tensor:
+    x, y = _as_tensor(x), _as_tensor(y)
+    _check_reduction(reduction, layer)
+    _check_same_shape(x, y, layer)
+    if y.data.size and not np.isin(y.data, (-1, 1)).all():
+        bad = y.data[~np.isin(y.data, (-1, 1))].ravel()[0]
+        raise ValueError(f"{layer}: targets must be -1 or +1, got {bad.item()} (target shape "
+                         f"{tuple(y.shape)})")
+    return _reduce((margin - y.astype(x.dtype) * x).relu(), reduction, layer)
+
+
+# ---- utilities ---------------------------------------------------------------------------------
+_PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
+        value: float | None = None) -> Tensor:
+    """Pad the trailing dims: pad = (left, right) for the last dim, then (top, bottom) for the
+    one before, ... Negative widths crop. Modes: constant, reflect, replicate, circular."""
+    x = _as_tensor(input)
+    pad = tuple(int(p) for p in pad)
+    if len(pad) % 2 or len(pad) // 2 > x.ndim:
+        raise ValueError(f"pad: padding length must be even and at most 2 * ndim "
+                         f"({2 * x.ndim}), got {len(pad)} for input of shape {tuple(x.shape)}")
+    widths = [(0, 0)] * x.ndim
+    for i in range(len(pad) // 2):
+        widths[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    if any(b < 0 or a < 0 for b, a in widths):  # crop first
+        crop = tuple(slice(max(-b, 0), n - max(-a, 0)) for (b, a), n in zip(widths, x.shape))
+        x = x[crop]
+        widths = [(max(b, 0), max(a, 0)) for b, a in widths]
+    if not any(b or a for b, a in widths):
+        return x
+    if mode == "constant":
+        return _ConstantPadOp.apply(x, widths=tuple(widths),
+                                    value=0.0 if value is None else value)
+    if mode not in _PAD_MODES:
+        raise ValueError(f"pad: unknown mode {mode!r}; choose constant, reflect, replicate or "
+                         f"circular")
+    for d, (b, a) in enumerate(widths):  # a gather of existing elements: differentiable
+        if b or a:
+            if mode == "reflect" and max(b, a) >= x.shape[d]:
+                raise ValueError(f"pad: reflect padding {(b, a)} must be smaller than the dim "
+                                 f"size {x.shape[d]} (input shape {tuple(x.shape)})")
+            idx = np.pad(np.arange(x.shape[d]), (b, a), mode=_PAD_MODES[mode])
+            x = x[(slice(None),) * d + (idx,)]
+    return x
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """int64 tensor of shape (*tensor.shape, num_classes) with a 1 at each class index."""
+    t = _as_tensor(tensor)
+    if not np.issubdtype(t.dtype, np.integer):
+        raise TypeError(f"one_hot: expected an integer tensor, got dtype {t.dtype}")
+    idx = t.data.astype(np.int64)
+    if idx.size and idx.min() < 0:
+        raise ValueError("one_hot: class values must be non-negative")
+    if num_classes == -1:
+        num_classes = int(idx.max()) + 1 if idx.size else 0
+    if idx.size and idx.max() >= num_classes:
+        raise ValueError(f"one_hot: class values must be smaller than num_classes "
+                         f"({num_classes}), got {int(idx.max())}")
+    out = np.zeros(idx.shape + (num_classes,), dtype=np.int64)
+    np.put_along_axis(out, idx[..., None], 1, axis=-1)
+    return Tensor._make(out)

@@ -1,0 +1,112 @@
+"""Loss modules (reduction = "mean" | "sum" | "none"); each calls its nn.functional form."""
+from __future__ import annotations
+
+import numpy as np
+
+from autograd import Tensor
+
+from . import functional as F
+from .module import Module
+
+
+def _buffer(t) -> Tensor | None:
+    return None if t is None else t if isinstance(t, Tensor) else Tensor(np.asarray(t))
+
+
+class _Loss(Module):
+    def __init__(self, reduction: str = "mean"):
+        super().__init__()
+        if reduction not in ("mean", "sum", "none"):
+            raise ValueError(f"{type(self).__name__}: {reduction!r} is not a valid value for "
+                             f"reduction (expected 'mean', 'sum' or 'none')")
+        self.reduction = reduction
+
+    @property
+    def _name(self) -> str:
+        return f"{type(self).__name__}({self.extra_repr()})"
+
+
+class MSELoss(_Loss):
+    """(x - y)^2."""
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F._mse_loss(input, target, self.reduction, self._name)
+
+
+class L1Loss(_Loss):
+    """|x - y|."""
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F._l1_loss(input, target, self.reduction, self._name)
+
+
+class CrossEntropyLoss(_Loss):
+    """Cross-entropy of logits against class indices (optionally weighted per class,
+    ignore_index skipped) or class probabilities, with optional label_smoothing; a fused,
+    stable log-softmax inside."""
+
+    def __init__(self, weight: Tensor | None = None, size_average=None,
+                 ignore_index: int = -100, reduce=None, reduction: str = "mean",
+                 label_smoothing: float = 0.0):
+        super().__init__(reduction)
+        self.register_buffer("weight", _buffer(weight))
+        self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F._cross_entropy(input, target, self.weight, self.ignore_index, self.reduction,
+                                self.label_smoothing, self._name)
+
+
+class NLLLoss(_Loss):
+    """-x[n, t_n] for log-probabilities x (e.g. a LogSoftmax output)."""
+
+    def __init__(self, weight: Tensor | None = None, size_average=None,
+                 ignore_index: int = -100, reduce=None, reduction: str = "mean"):
+        super().__init__(reduction)
+        self.register_buffer("weight", _buffer(weight))
+        self.ignore_index = ignore_index
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F._nll_loss(input, target, self.weight, self.ignore_index, self.reduction,
+                           self._name)
+
+
+class BCELoss(_Loss):
+    """-w (y log p + (1 - y) log(1 - p)) for probabilities p (logs clamped at -100)."""
+
+    def __init__(self, weight: Tensor | None = None, size_average=None, reduce=None,
+                 reduction: str = "mean"):
+        super().__init__(reduction)
+        self.register_buffer("weight", _buffer(weight))
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F._binary_cross_entropy(input, target, self.weight, self.reduction, self._name)
+
+
+class BCEWithLogitsLoss(_Loss):
+    """BCE of sigmoid(x) computed stably from logits x; pos_weight scales the positive
+    term."""
+
+    def __init__(self, weight: Tensor | None = None, size_average=None, reduce=None,
+                 reduction: str = "mean", pos_weight: Tensor | None = None):
+        super().__init__(reduction)
+        self.register_buffer("weight", _buffer(weight))
+        self.register_buffer("pos_weight", _buffer(pos_weight))
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F._bce_with_logits(input, target, self.weight, self.reduction, self.pos_weight,
+                                  self._name)
+
+
+class HingeLoss(_Loss):
+    """max(0, margin - y f(x)) for targets y in {-1, +1} (margin 1: the SVM hinge)."""
+
+    def __init__(self, reduction: str = "mean", margin: float = 1.0):
+        super().__init__(reduction)
+        self.margin = margin
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F._hinge_loss(input, target, self.reduction, self.margin, self._name)
+
+    def extra_repr(self) -> str:
+        return f"margin={self.margin}" if self.margin != 1.0 else ""

@@ -1,0 +1,135 @@
+"""Normalisation layers: BatchNorm1d, BatchNorm2d (batch statistics) and LayerNorm."""
+from __future__ import annotations
+
+import numpy as np
+
+from autograd import Tensor, get_default_dtype
+
+from . import functional as F
+from . import init
+from .module import Module
+from .parameter import Parameter
+
+
+class _BatchNorm(Module):
+    """Per-channel (dim 1) normalisation, as PyTorch's _BatchNorm.
+
+    Training: normalise by the batch mean and biased variance, and (if
+    track_running_stats) update running_mean / running_var with momentum m:
+    running = (1 - m) running + m batch_stat, the unbiased variance going into running_var.
+    momentum=None uses a cumulative average (m = 1 / num_batches_tracked).
+    Eval: normalise by the running statistics (by batch statistics if none are tracked)."""
+
+    expected_ndim: tuple = ()
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = True, track_running_stats: bool = True, dtype=None):
+        super().__init__()
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        dtype = dtype or get_default_dtype()
+        if affine:
+            self.weight = Parameter(np.ones(num_features, dtype=dtype))
+            self.bias = Parameter(np.zeros(num_features, dtype=dtype))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            self.register_buffer("running_mean", Tensor(np.zeros(num_features, dtype=dtype)))
+            self.register_buffer("running_var", Tensor(np.ones(num_features, dtype=dtype)))
+            self.register_buffer("num_batches_tracked", Tensor(np.array(0, dtype=np.int64)))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+
+    def reset_running_stats(self) -> None:
+        if self.track_running_stats:
+            init.zeros_(self.running_mean)
+            init.ones_(self.running_var)
+            self.num_batches_tracked.data[...] = 0
+
+    def reset_parameters(self) -> None:
+        self.reset_running_stats()
+        if self.affine:
+            init.ones_(self.weight)
+            init.zeros_(self.bias)
+
+    def _check_input(self, x: Tensor, name: str) -> None:
+        if x.ndim not in self.expected_ndim:
+            dims = " or ".join(f"{d}D" for d in self.expected_ndim)
+            raise F.ShapeError(f"{name}: expected {dims} input, got input of shape "
+                               f"{tuple(x.shape)}")
+        if x.shape[1] != self.num_features:
+            raise F.ShapeError(f"{name}: expected input with {self.num_features} channels "
+                               f"(dim 1), got shape {tuple(x.shape)}")
+
+    def forward(self, input: Tensor) -> Tensor:
+        name = f"{type(self).__name__}({self.extra_repr()})"
+        x = input if isinstance(input, Tensor) else Tensor(input)
+        self._check_input(x, name)
+        use_batch_stats = self.training or self.running_mean is None
+        if use_batch_stats and x.data.size // max(x.shape[1], 1) <= 1:
+            raise ValueError(f"{name}: Expected more than 1 value per channel when training, "
+                             f"got input size {tuple(x.shape)}")
+        momentum = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats:
+            self.num_batches_tracked.add_(1)
+            if self.momentum is None:  # cumulative moving average
+                momentum = 1.0 / float(self.num_batches_tracked.item())
+        update = self.training and self.track_running_stats
+        return F._batch_norm(x, self.running_mean if update or not self.training else None,
+                             self.running_var if update or not self.training else None,
+                             self.weight, self.bias, use_batch_stats, momentum, self.eps, name)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch norm over (N, C) or (N, C, L) input: statistics per C over N (and L)."""
+    expected_ndim = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch norm over (N, C, H, W) input: statistics per C over N, H and W."""
+    expected_ndim = (4,)
+
+
+class LayerNorm(Module):
+    """Normalise each sample over its trailing `normalized_shape` dims:
+    y = (x - mean) / sqrt(var + eps) * weight + bias (biased variance; same in train and
+    eval). weight starts at 1 and bias at 0."""
+
+    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
+                 bias: bool = True, dtype=None):
+        super().__init__()
+        if isinstance(normalized_shape, (int, np.integer)):
+            normalized_shape = (int(normalized_shape),)
+        self.normalized_shape = tuple(int(n) for n in normalized_shape)
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        dtype = dtype or get_default_dtype()
+        if elementwise_affine:
+            self.weight = Parameter(np.ones(self.normalized_shape, dtype=dtype))
+            if bias:
+                self.bias = Parameter(np.zeros(self.normalized_shape, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def reset_parameters(self) -> None:
+        if self.weight is not None:
+            init.ones_(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F._layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps,
+                             f"LayerNorm({self.extra_repr()})")
+
+    def extra_repr(self) -> str:
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")
