@@ -105,9 +105,13 @@ class Function:
         return Tensor._make(data, True, self, version)
 
     def release(self) -> None:
-        """Drop what forward saved; called after backward unless retain_graph=True."""
+        """Drop everything forward kept for backward (saved tensors, masks, indices), keeping
+        only the graph's shape; called after backward unless retain_graph=True."""
+        state = self.__dict__
+        kept = {k: state[k] for k in ("next", "_hooks", "_retained", "created_at") if k in state}
+        state.clear()
+        state.update(kept)
         self.freed = True
-        self._inputs = self._out = None
 
     def register_hook(self, hook, retain=None) -> None:
         if self._hooks is None:

@@ -410,7 +410,10 @@ class Tensor:
         if self.ndim == 0:
             return self.reshape(1)
         s, e = start_dim % self.ndim, end_dim % self.ndim
-        return self.reshape(*self.shape[:s], -1, *self.shape[e + 1:]) if s <= e else self
+        if s > e:
+            return self
+        merged = int(np.prod(self.shape[s:e + 1]))  # explicit: -1 is ambiguous for 0 elements
+        return self.reshape(*self.shape[:s], merged, *self.shape[e + 1:])
 
     def unsqueeze(self, dim: int):
         dim = dim if dim >= 0 else dim + self.ndim + 1

@@ -63,12 +63,13 @@ class _Extreme(_Reduce):
 
     def forward(self, x, dim=None, keepdim=False):
         axes = self.setup(x, dim, keepdim)
-        if x.size == 0:
-            raise ValueError(f"{type(self).__name__.lower()}: cannot reduce an empty tensor of "
-                             f"shape {x.shape}")
+        if x.size == 0 and (axes is None or any(x.shape[a] == 0 for a in axes)):
+            raise ValueError(f"{type(self).__name__.lower()}: cannot reduce over an empty dim "
+                             f"(tensor of shape {x.shape}, dim {dim})")
         out = type(self).kernel(x, axes, True)
         hit = (x == out)
-        self.share = (hit / hit.sum(axis=axes, keepdims=True)).astype(x.dtype)
+        with np.errstate(invalid="ignore"):  # 0/0 only where the result itself is empty
+            self.share = (hit / hit.sum(axis=axes, keepdims=True)).astype(x.dtype)
         return out if keepdim else out.reshape(tuple(
             n for i, n in enumerate(x.shape) if axes is not None and i not in axes))
 
