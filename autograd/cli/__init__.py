@@ -28,6 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="continue training from a checkpoint written by --out")
     demo.add_argument("--limit", type=int, default=None,
                       help="train on only the first N training images (quick checks)")
+    demo.add_argument("--stop-after", type=int, default=None, metavar="N",
+                      help="stop after N epochs, as if interrupted (then use --resume)")
     demo.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     bench = sub.add_parser("bench", help="run the kernel and training benchmarks (python -m bench)")

@@ -61,6 +61,50 @@ def evaluate(model, x: np.ndarray, y: np.ndarray) -> float:
     return float((logits.data.argmax(1) == y).mean())
 
 
+def save_checkpoint(args, model, optimizer, scheduler, epoch: int) -> None:
+    """Everything --resume needs, written atomically after every epoch."""
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    autograd.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                   "scheduler": scheduler.state_dict(), "epoch": epoch,
+                   "epochs_planned": args.epochs, "restart_steps": args.restart_steps,
+                   "model_kind": args.model, "batch_size": args.batch_size,
+                   "seed": args.seed}, args.out)
+
+
+def resume(args, model, optimizer, scheduler, loader):
+    """Restore model, optimiser and scheduler; return (finished epochs, scheduler).
+
+    The loader is advanced past the finished epochs, so a run resumed with the options it
+    was started with continues exactly as if it had never stopped. With a larger --epochs
+    the finished plan is replaced by a fresh cosine from --lr over the remaining epochs."""
+    state = autograd.load(args.resume)
+    if state["model_kind"] != args.model:
+        raise SystemExit(f"--resume {args.resume}: the checkpoint holds a {state['model_kind']} "
+                         f"model, not --model {args.model}")
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    done = state["epoch"]
+    if state["epochs_planned"] != args.epochs:
+        scheduler = restart_schedule(optimizer, args, (args.epochs - done) * len(loader))
+    else:
+        if state["restart_steps"]:
+            scheduler = restart_schedule(optimizer, args, state["restart_steps"])
+        scheduler.load_state_dict(state["scheduler"])
+    for _ in range(done):
+        iter(loader)  # each epoch draws its own permutation: replay the finished ones
+    print(f"resumed from {args.resume} after epoch {done}")
+    return done, scheduler
+
+
+def restart_schedule(optimizer, args, steps: int):
+    """A cosine from --lr to 0 over `steps` (used when --epochs outgrows the saved plan)."""
+    from optim.lr_scheduler import CosineAnnealingLR
+    for group in optimizer.param_groups:
+        group["lr"] = group["initial_lr"] = args.lr
+    args.restart_steps = steps
+    return CosineAnnealingLR(optimizer, T_max=max(1, steps))
+
+
 def run_demo(args) -> int:
     import nn
     import optim
@@ -74,23 +118,18 @@ def run_demo(args) -> int:
     model = build_model(args.model)
     optimizer = optim.Adam(model.parameters(), lr=args.lr)
     scheduler = build_schedule(optimizer, args.epochs * len(loader))
+    args.restart_steps = 0  # 0: the warm-up + cosine plan; else a restarted cosine's length
     loss_fn = nn.CrossEntropyLoss()
     start_epoch = 0
     if args.resume:
-        state = autograd.load(args.resume)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        loader = DataLoader(TensorDataset(x_train, y_train), batch_size=args.batch_size,
-                            shuffle=True, seed=args.seed + state["epoch"])
-        start_epoch = state["epoch"]
-        print(f"resumed from {args.resume} after epoch {start_epoch}")
+        start_epoch, scheduler = resume(args, model, optimizer, scheduler, loader)
     n_params = sum(p.numel() for p in model.parameters())
     print(f"numbagrad demo: {args.model} with {n_params:,} parameters, "
           f"{len(y_train)} training / {len(y_test)} test digits, backend "
           f"{autograd.get_backend()}")
     started = time.perf_counter()
-    for epoch in range(start_epoch, args.epochs):
+    last = args.epochs if args.stop_after is None else min(args.epochs, args.stop_after)
+    for epoch in range(start_epoch, last):
         bar = progress_bar(len(loader), f"epoch {epoch + 1}/{args.epochs}",
                            disable=args.no_progress)
         seen, tick = 0, time.perf_counter()
@@ -103,15 +142,13 @@ def run_demo(args) -> int:
             seen += len(yb)
             bar.update(loss=loss.item(), rate=seen / (time.perf_counter() - tick))
         bar.close()
+        if args.out:
+            save_checkpoint(args, model, optimizer, scheduler, epoch + 1)
     elapsed = time.perf_counter() - started
     accuracy = evaluate(model, x_test, y_test)
     print(f"test accuracy: {accuracy:.2%} ({len(y_test)} held-out digits, "
           f"trained in {elapsed:.1f} s)")
     if args.out:
-        os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-        autograd.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                       "scheduler": scheduler.state_dict(), "epoch": args.epochs,
-                       "model_kind": args.model, "test_accuracy": accuracy}, args.out)
         print(f"checkpoint written to {args.out}")
     sys.stdout.flush()
     return 0
