@@ -38,7 +38,7 @@ def to_array(data, dtype=None) -> np.ndarray:
         return arr.astype(_default[0], copy=False)
     if np.issubdtype(arr.dtype, np.integer):
         return arr.astype(np.int64, copy=False)
-    if arr.dtype == object:
+    if arr.dtype.kind not in "biuf":
         raise TypeError(f"tensor: cannot build a tensor from {type(data).__name__} data "
-                        f"(ragged or non-numeric)")
+                        f"(ragged or non-numeric, numpy dtype {arr.dtype})")
     return arr

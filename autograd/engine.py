@@ -131,7 +131,7 @@ def _store_grad(t, grad, create_graph: bool) -> None:
     if grad.shape != t.shape:
         grad = grad.broadcast_to(t.shape) if grad.ndim <= t.ndim else grad.reshape(t.shape)
     if t.grad is None:
-        t.grad = grad if create_graph else Tensor._make(
+        t.grad = grad.clone() if create_graph else Tensor._make(
             np.array(grad.data, dtype=t.dtype, copy=True))
     elif create_graph or t.grad.requires_grad:
         t.grad = t.grad + grad

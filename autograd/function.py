@@ -54,6 +54,12 @@ class Function:
 
     def _record(self, inputs: tuple, data):
         """Link the output into the graph: one edge per input, saved tensors, versions."""
+        for t in inputs:
+            if t._base is not None and t._version[0] != t._base_version and t.requires_grad:
+                raise RuntimeError(
+                    f"{type(self).__name__}: an input of shape {t.shape} is a view whose base "
+                    f"tensor was modified in place after the view was taken; take the view "
+                    f"again after the in-place operation")
         out = Tensor._make(data, True, self)
         self.next = tuple([t.grad_fn if t.grad_fn is not None else (t if t.requires_grad
                                                                       else None)
@@ -82,15 +88,20 @@ class Function:
     @property
     def inputs(self) -> tuple:
         """The saved input Tensors, after checking that none was modified in place."""
+        return tuple(self.saved_input(i) for i in range(len(self._inputs or ())))
+
+    def saved_input(self, i: int):
+        """Saved input i, after checking that it was not modified in place since forward
+        (backward checks only the inputs it reads, as PyTorch does)."""
         if self.freed:
             raise RuntimeError(_FREED)
-        for i, (t, v) in enumerate(zip(self._inputs, self._versions)):
-            if t._version[0] != v:
-                raise RuntimeError(
-                    f"one of the variables needed for gradient computation has been modified "
-                    f"by an inplace operation: input {i} of {self.name}, a tensor of shape "
-                    f"{t.shape}, is at version {t._version[0]}; expected version {v} instead.")
-        return self._inputs
+        t, v = self._inputs[i], self._versions[i]
+        if t._version[0] != v:
+            raise RuntimeError(
+                f"one of the variables needed for gradient computation has been modified "
+                f"by an inplace operation: input {i} of {self.name}, a tensor of shape "
+                f"{t.shape}, is at version {t._version[0]}; expected version {v} instead.")
+        return t
 
     def output(self):
         """The saved output as a Tensor whose grad_fn is this node (differentiable)."""

@@ -22,7 +22,8 @@ _SCALARS = (bool, int, float, np.generic)
 
 
 class Tensor:
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_version", "_hooks",
+    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_version", "_hooks", "_base",
+                 "_base_version",
                  "__weakref__")
     __array_ufunc__ = None  # make `ndarray + tensor` call Tensor.__radd__, not numpy
     __array_priority__ = 1000
@@ -35,7 +36,7 @@ class Tensor:
         self.grad = None
         self.grad_fn = None
         self._version = [0]
-        self._hooks = None
+        self._hooks = self._base = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -45,7 +46,8 @@ class Tensor:
         """Wrap an array without copying or checking (the ops' fast path)."""
         t = object.__new__(Tensor)
         t.data = data if isinstance(data, np.ndarray) else np.asarray(data)
-        t.grad, t.requires_grad, t.grad_fn, t._hooks = None, requires_grad, grad_fn, None
+        t.grad, t.requires_grad, t.grad_fn, t._hooks, t._base = None, requires_grad, grad_fn, \
+            None, None
         t._version = [0] if version is None else version
         return t
 
@@ -265,34 +267,34 @@ class Tensor:
 
     # ---- elementwise --------------------------------------------------------------------
     def exp(self):
-        return unary.Exp.apply(self)
+        return unary.Exp.apply(_floating(self))
 
     def log(self):
-        return unary.Log.apply(self)
+        return unary.Log.apply(_floating(self))
 
     def sqrt(self):
-        return unary.Sqrt.apply(self)
+        return unary.Sqrt.apply(_floating(self))
 
     def abs(self):
         return unary.Abs.apply(self)
 
     def sin(self):
-        return unary.Sin.apply(self)
+        return unary.Sin.apply(_floating(self))
 
     def cos(self):
-        return unary.Cos.apply(self)
+        return unary.Cos.apply(_floating(self))
 
     def tanh(self):
-        return unary.Tanh.apply(self)
+        return unary.Tanh.apply(_floating(self))
 
     def sigmoid(self):
-        return unary.Sigmoid.apply(self)
+        return unary.Sigmoid.apply(_floating(self))
 
     def relu(self):
         return unary.Relu.apply(self)
 
     def leaky_relu(self, negative_slope: float = 0.01):
-        return unary.LeakyRelu.apply(self, negative_slope=negative_slope)
+        return unary.LeakyRelu.apply(_floating(self), negative_slope=negative_slope)
 
     def clamp(self, min=None, max=None):  # noqa: A002 - PyTorch's argument names
         return unary.Clamp.apply(self, min=min, max=max)
@@ -305,6 +307,7 @@ class Tensor:
 
     def mean(self, dim=None, keepdim: bool = False, *, axis=None):
         dim = _dim(dim, axis)
+        self = _floating(self)
         n = _count(self.shape, reduce.normalize_dims("mean", dim, self.ndim))
         return self.sum(dim, keepdim) / max(n, 1) if n else self.sum(dim, keepdim) * np.nan
 
@@ -313,6 +316,7 @@ class Tensor:
         """Mean squared deviation (two-pass, so a large mean loses no precision);
         divides by n - 1 when unbiased (Bessel's correction)."""
         dim = _dim(dim, axis)
+        self = _floating(self)
         axes = reduce.normalize_dims("var", dim, self.ndim)
         n = _count(self.shape, axes)
         ddof = (1 if unbiased else 0) if correction is None else correction
@@ -324,7 +328,7 @@ class Tensor:
         return self.var(dim, unbiased, keepdim, axis=axis, correction=correction).sqrt()
 
     def logsumexp(self, dim=None, keepdim: bool = False, *, axis=None):
-        return reduce.LogSumExp.apply(self, dim=_dim(dim, axis), keepdim=keepdim)
+        return reduce.LogSumExp.apply(_floating(self), dim=_dim(dim, axis), keepdim=keepdim)
 
     def prod(self, dim=None, keepdim: bool = False, *, axis=None):
         return reduce.Prod.apply(self, dim=_dim(dim, axis), keepdim=keepdim)
@@ -368,10 +372,10 @@ class Tensor:
         return Tensor._make(fn(self.data, axis=axis, keepdims=keepdim))
 
     def softmax(self, dim: int = -1):
-        return softmax.Softmax.apply(self, dim=dim)
+        return softmax.Softmax.apply(_floating(self), dim=dim)
 
     def log_softmax(self, dim: int = -1):
-        return softmax.LogSoftmax.apply(self, dim=dim)
+        return softmax.LogSoftmax.apply(_floating(self), dim=dim)
 
     def norm(self, p=2, dim=None, keepdim: bool = False):
         """The p-norm (p=2 by default) over dim."""
@@ -478,7 +482,7 @@ class Tensor:
         value = value if isinstance(value, Tensor) else Tensor._make(
             np.asarray(value, dtype=self.dtype))
         self._inplace("setitem", lambda t: index.IndexPut.apply(t, value.astype(t.dtype), idx=idx),
-                      lambda a: a.__setitem__(idx, value.data), value)
+                      lambda a: index.put(a, idx, value.data), value)
 
     # ---- in-place -----------------------------------------------------------------------
     def _inplace(self, op: str, graph_fn, array_fn, other=None) -> "Tensor":
@@ -489,6 +493,11 @@ class Tensor:
         if grad_on and self.requires_grad and self.grad_fn is None:
             raise RuntimeError(f"{op}: a leaf Variable that requires grad is being used in an "
                                f"in-place operation; wrap it in `with autograd.no_grad():`")
+        base = self._base
+        if grad_on and base is not None and (self.requires_grad or base.requires_grad):
+            raise RuntimeError(f"{op}: in-place modification of a view (shape {self.shape}) of "
+                               f"a tensor of shape {base.shape} that requires grad is not "
+                               f"supported; modify the base tensor, or clone() the view")
         if not self.data.flags.writeable:
             raise RuntimeError(f"{op}: the tensor's data (shape {self.shape}) is a read-only "
                                f"view (e.g. from expand); clone() it first")
@@ -567,7 +576,14 @@ def shape_op(fn, t: Tensor, arg, kw: str | None = None, shares: bool = True) -> 
     out = fn.apply(t, **{kw or ("dims" if fn is _Permute else "shape"): arg})
     if shares and _owner(out.data) is _owner(t.data):
         out._version = t._version
+        out._base = t if t._base is None else t._base
+        out._base_version = t._version[0]
     return out
+
+
+def _floating(t: Tensor) -> Tensor:
+    """Integer and bool inputs of float-valued ops become the default float dtype."""
+    return t if t.data.dtype.kind == "f" else t.astype(dtypes.get_default_dtype())
 
 
 def _owner(a: np.ndarray) -> np.ndarray:

@@ -238,6 +238,9 @@ def _avg_pool2d(x, kernel_size, stride, padding, ceil_mode, count_include_pad,
     if ceil_mode:
         raise NotImplementedError(f"{layer}: ceil_mode=True is not supported")
     x4, unbatched = _batched(_as_tensor(x), layer)
+    if x4.dtype.kind != "f":
+        raise TypeError(f"{layer}: expected a floating point input, got {x4.dtype} "
+                        f"(shape {tuple(x4.shape)})")
     geom = _pool_geometry(x4, kernel_size, stride, padding, 1, layer)
     if divisor_override is not None:
         if divisor_override <= 0:
@@ -654,6 +657,10 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
     widths = [(0, 0)] * x.ndim
     for i in range(len(pad) // 2):
         widths[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    for d, ((b, a), n) in enumerate(zip(widths, x.shape)):
+        if n + b + a < 0:
+            raise ValueError(f"pad: padding {pad} would give dim {d} of the input of shape "
+                             f"{tuple(x.shape)} a negative size ({n + b + a})")
     if any(b < 0 or a < 0 for b, a in widths):  # crop first
         crop = tuple(slice(max(-b, 0), n - max(-a, 0)) for (b, a), n in zip(widths, x.shape))
         x = x[crop]

@@ -48,10 +48,10 @@ class Mul(_Binary):
     compute = staticmethod(K.mul)
 
     def backward(self, g):
-        a, b = self.inputs
+        sa, sb = self.shapes
         na, nb = self.next
-        return ((g * b).sum_to(a.shape) if na is not None else None,
-                (g * a).sum_to(b.shape) if nb is not None else None)
+        return ((g * self.saved_input(1)).sum_to(sa) if na is not None else None,
+                (g * self.saved_input(0)).sum_to(sb) if nb is not None else None)
 
 
 class Div(_Binary):
@@ -60,11 +60,12 @@ class Div(_Binary):
     compute = staticmethod(K.div)
 
     def backward(self, g):
-        a, b = self.inputs
+        sa, sb = self.shapes
         na, nb = self.next
+        b = self.saved_input(1)
         ga = g / b
-        return (ga.sum_to(a.shape) if na is not None else None,
-                (-ga * a / b).sum_to(b.shape) if nb is not None else None)
+        return (ga.sum_to(sa) if na is not None else None,
+                (-ga * self.saved_input(0) / b).sum_to(sb) if nb is not None else None)
 
 
 class Pow(_Binary):

@@ -46,17 +46,22 @@ class IndexAdd(Function):
         return gg[self.idx]
 
 
+def put(x: np.ndarray, idx, v: np.ndarray) -> None:
+    """x[idx] = v in place, with an error that names the op and both shapes."""
+    try:
+        x[idx] = v
+    except (IndexError, ValueError) as e:
+        raise type(e)(f"setitem: cannot assign a value of shape {np.shape(v)} to index "
+                      f"{idx!r} of a tensor of shape {x.shape}: {e}") from None
+
+
 class IndexPut(Function):
     """x with x[idx] = v (the out-of-place form of t[idx] = v)."""
 
     def forward(self, x, v, idx):
         self.idx, self.v_shape = idx, v.shape
         out = x.copy()
-        try:
-            out[idx] = v
-        except (IndexError, ValueError) as e:
-            raise type(e)(f"setitem: cannot assign a value of shape {v.shape} to index "
-                          f"{idx!r} of a tensor of shape {x.shape}: {e}") from None
+        put(out, idx, v)
         self.keep = np.ones(x.shape, dtype=x.dtype)
         self.keep[idx] = 0
         return out

@@ -13,10 +13,16 @@ class MatMul(Function):
         if a.shape[-1] != b.shape[-2]:
             raise ValueError(f"matmul: shapes {a.shape} and {b.shape} are not aligned "
                              f"({a.shape[-1]} != {b.shape[-2]})")
+        self.a_shape, self.b_shape = a.shape, b.shape
         return K.matmul(a, b)
 
     def backward(self, g):
-        a, b = self.inputs
         na, nb = self.next
-        return (((g @ b.mT).sum_to(a.shape)) if na is not None else None,
-                ((a.mT @ g).sum_to(b.shape)) if nb is not None else None)
+        ga = gb = None
+        if na is not None:
+            b = self.saved_input(1)
+            ga = (g @ b.mT).sum_to(self.a_shape)
+        if nb is not None:
+            a = self.saved_input(0)
+            gb = (a.mT @ g).sum_to(self.b_shape)
+        return ga, gb
