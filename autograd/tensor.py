@@ -12,6 +12,8 @@ import numpy as np
 
 from . import dtypes, engine, function
 from .engine import run_backward
+from . import kernels as K
+from .grad_mode import _state as _grad_mode
 from .grad_mode import is_grad_enabled
 from .ops import binary, index, linalg, reduce, shape, softmax, unary
 from .ops.cast import Cast, Clone
@@ -187,24 +189,32 @@ class Tensor:
 
     # ---- arithmetic ---------------------------------------------------------------------
     def __add__(self, other):
+        if not _grad_mode.enabled and type(other) is Tensor:
+            return _no_graph(K.add, "add", self, other)
         return binary.Add.apply(*as_tensor_pair(self, other))
 
     def __radd__(self, other):
         return binary.Add.apply(*as_tensor_pair(other, self))
 
     def __sub__(self, other):
+        if not _grad_mode.enabled and type(other) is Tensor:
+            return _no_graph(K.sub, "sub", self, other)
         return binary.Sub.apply(*as_tensor_pair(self, other))
 
     def __rsub__(self, other):
         return binary.Sub.apply(*as_tensor_pair(other, self))
 
     def __mul__(self, other):
+        if not _grad_mode.enabled and type(other) is Tensor:
+            return _no_graph(K.mul, "mul", self, other)
         return binary.Mul.apply(*as_tensor_pair(self, other))
 
     def __rmul__(self, other):
         return binary.Mul.apply(*as_tensor_pair(other, self))
 
     def __truediv__(self, other):
+        if not _grad_mode.enabled and type(other) is Tensor:
+            return _no_graph(K.div, "div", self, other)
         return binary.Div.apply(*as_tensor_pair(self, other))
 
     def __rtruediv__(self, other):
@@ -579,6 +589,16 @@ def shape_op(fn, t: Tensor, arg, kw: str | None = None, shares: bool = True) -> 
         out._base = t if t._base is None else t._base
         out._base_version = t._version[0]
     return out
+
+
+def _no_graph(kernel, name: str, a: Tensor, b: Tensor) -> Tensor:
+    """A binary op on two tensors when no graph is recorded (all of backward, inference):
+    straight to the kernel, skipping the op's bookkeeping."""
+    try:
+        return Tensor._make(kernel(a.data, b.data))
+    except ValueError:
+        binary.check_broadcast(name, a.data, b.data)
+        raise
 
 
 def _floating(t: Tensor) -> Tensor:
