@@ -7,6 +7,7 @@ import threading
 
 import numpy as np
 
+
 class _State(threading.local):
     enabled = False
 

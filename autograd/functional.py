@@ -10,7 +10,7 @@ from .engine import grad
 from .functions import stack
 from .tensor import Tensor
 
-__all__ = ["jacobian", "hessian", "vjp", "hvp", "critical_point", "CriticalPoint"]
+__all__ = ["CriticalPoint", "critical_point", "hessian", "hvp", "jacobian", "vjp"]
 
 
 def _prepare(inputs, create_graph: bool) -> tuple:

@@ -7,10 +7,10 @@ from .ops import binary, shape
 from .ops.reduce import normalize_dims
 from .tensor import Tensor, as_tensor_pair, matmul
 
-__all__ = ["where", "maximum", "minimum", "cat", "stack", "matmul"]
+__all__ = ["cat", "matmul", "maximum", "minimum", "stack", "where"]
 
 
-def where(condition, input, other) -> Tensor:  # noqa: A002 - PyTorch's argument names
+def where(condition, input, other) -> Tensor:
     """Elementwise `input` where condition holds, else `other`; differentiable in both."""
     a, b = as_tensor_pair(input, other)
     cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import threading
 
+
 class _State(threading.local):
     enabled = True  # the class attribute is every thread's starting value
 

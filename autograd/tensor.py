@@ -11,8 +11,8 @@ from collections import namedtuple
 import numpy as np
 
 from . import dtypes, engine, function
-from .engine import run_backward
 from . import kernels as K
+from .engine import run_backward
 from .grad_mode import _state as _grad_mode
 from .grad_mode import is_grad_enabled
 from .ops import binary, index, linalg, reduce, shape, softmax, unary
@@ -24,9 +24,17 @@ _SCALARS = (bool, int, float, np.generic)
 
 
 class Tensor:
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_version", "_hooks", "_base",
-                 "_base_version",
-                 "__weakref__")
+    __slots__ = (
+        "__weakref__",
+        "_base",
+        "_base_version",
+        "_hooks",
+        "_version",
+        "data",
+        "grad",
+        "grad_fn",
+        "requires_grad",
+    )
     __array_ufunc__ = None  # make `ndarray + tensor` call Tensor.__radd__, not numpy
     __array_priority__ = 1000
     next = ()  # a leaf has no incoming edges in the graph walk
@@ -44,7 +52,7 @@ class Tensor:
             self.requires_grad_(True)
 
     @classmethod
-    def _make(cls, data, requires_grad=False, grad_fn=None, version=None) -> "Tensor":
+    def _make(cls, data, requires_grad=False, grad_fn=None, version=None) -> Tensor:
         """Wrap an array without copying or checking (the ops' fast path)."""
         t = object.__new__(Tensor)
         t.data = data if isinstance(data, np.ndarray) else np.asarray(data)
@@ -120,18 +128,18 @@ class Tensor:
                                f"elements is ambiguous")
         return bool(self.data.reshape(()))
 
-    def detach(self) -> "Tensor":
+    def detach(self) -> Tensor:
         """The same data (shared, same version counter), cut off from the graph."""
         return Tensor._make(self.data, False, None, self._version)
 
-    def clone(self) -> "Tensor":
+    def clone(self) -> Tensor:
         return Clone.apply(self)
 
-    def astype(self, dtype) -> "Tensor":
+    def astype(self, dtype) -> Tensor:
         dtype = np.dtype(dtype)
         return self if dtype == self.dtype else Cast.apply(self, dtype=dtype)
 
-    def to(self, dtype=None, *args, **kwargs) -> "Tensor":
+    def to(self, dtype=None, *args, **kwargs) -> Tensor:
         """Cast to a dtype; device names ("cpu") are accepted and ignored."""
         if dtype is None or isinstance(dtype, str) and dtype in ("cpu", "cpu:0"):
             return self
@@ -147,7 +155,7 @@ class Tensor:
         return self.astype(np.int64)
 
     # ---- autograd -----------------------------------------------------------------------
-    def requires_grad_(self, flag: bool = True) -> "Tensor":
+    def requires_grad_(self, flag: bool = True) -> Tensor:
         if flag and not dtypes.is_float(self.dtype):
             raise TypeError(f"requires_grad: only tensors of floating point dtype can require "
                             f"gradients, got {self.dtype}")
@@ -261,18 +269,18 @@ class Tensor:
         a, b = as_tensor_pair(self, other)
         return Tensor._make(ufunc(a.data, b.data))
 
-    __eq__ = lambda self, o: self._compare(o, np.equal)  # noqa: E731
-    __ne__ = lambda self, o: self._compare(o, np.not_equal)  # noqa: E731
-    __lt__ = lambda self, o: self._compare(o, np.less)  # noqa: E731
-    __le__ = lambda self, o: self._compare(o, np.less_equal)  # noqa: E731
-    __gt__ = lambda self, o: self._compare(o, np.greater)  # noqa: E731
-    __ge__ = lambda self, o: self._compare(o, np.greater_equal)  # noqa: E731
+    __eq__ = lambda self, o: self._compare(o, np.equal)
+    __ne__ = lambda self, o: self._compare(o, np.not_equal)
+    __lt__ = lambda self, o: self._compare(o, np.less)
+    __le__ = lambda self, o: self._compare(o, np.less_equal)
+    __gt__ = lambda self, o: self._compare(o, np.greater)
+    __ge__ = lambda self, o: self._compare(o, np.greater_equal)
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
-    def all(self) -> "Tensor":
+    def all(self) -> Tensor:
         return Tensor._make(np.all(self.data))
 
-    def any(self) -> "Tensor":
+    def any(self) -> Tensor:
         return Tensor._make(np.any(self.data))
 
     # ---- elementwise --------------------------------------------------------------------
@@ -306,7 +314,7 @@ class Tensor:
     def leaky_relu(self, negative_slope: float = 0.01):
         return unary.LeakyRelu.apply(_floating(self), negative_slope=negative_slope)
 
-    def clamp(self, min=None, max=None):  # noqa: A002 - PyTorch's argument names
+    def clamp(self, min=None, max=None):
         return unary.Clamp.apply(self, min=min, max=max)
 
     clip = clamp
@@ -317,20 +325,20 @@ class Tensor:
 
     def mean(self, dim=None, keepdim: bool = False, *, axis=None):
         dim = _dim(dim, axis)
-        self = _floating(self)
-        n = _count(self.shape, reduce.normalize_dims("mean", dim, self.ndim))
-        return self.sum(dim, keepdim) / max(n, 1) if n else self.sum(dim, keepdim) * np.nan
+        x = _floating(self)
+        n = _count(x.shape, reduce.normalize_dims("mean", dim, x.ndim))
+        return x.sum(dim, keepdim) / max(n, 1) if n else x.sum(dim, keepdim) * np.nan
 
     def var(self, dim=None, unbiased: bool = True, keepdim: bool = False, *, axis=None,
             correction: int | None = None):
         """Mean squared deviation (two-pass, so a large mean loses no precision);
         divides by n - 1 when unbiased (Bessel's correction)."""
         dim = _dim(dim, axis)
-        self = _floating(self)
-        axes = reduce.normalize_dims("var", dim, self.ndim)
-        n = _count(self.shape, axes)
+        x = _floating(self)
+        axes = reduce.normalize_dims("var", dim, x.ndim)
+        n = _count(x.shape, axes)
         ddof = (1 if unbiased else 0) if correction is None else correction
-        centred = self - self.mean(dim, keepdim=True)
+        centred = x - x.mean(dim, keepdim=True)
         return (centred * centred).sum(dim, keepdim) / max(n - ddof, 0)
 
     def std(self, dim=None, unbiased: bool = True, keepdim: bool = False, *, axis=None,
@@ -495,7 +503,7 @@ class Tensor:
                       lambda a: index.put(a, idx, value.data), value)
 
     # ---- in-place -----------------------------------------------------------------------
-    def _inplace(self, op: str, graph_fn, array_fn, other=None) -> "Tensor":
+    def _inplace(self, op: str, graph_fn, array_fn, other=None) -> Tensor:
         """Apply an in-place op: numpy in place when no graph is needed; otherwise compute
         the op out of place on a snapshot of self and make self its result (PyTorch's
         rebase). Either way the version counter moves, so backward can detect the change."""

@@ -48,7 +48,7 @@ def run(expression: str, shape_specs: list[str], seed: int, eps: float, atol: fl
     except ExpressionError as e:
         print(f"error: {e}")
         return 2
-    except Exception as e:  # the expression itself failed (shapes, domain): report it plainly
+    except Exception as e:  # noqa: BLE001 - the expression failed (shapes, domain): report it
         print(f"error: evaluating {expression!r} failed: {type(e).__name__}: {e}")
         return 2
     ok = True
@@ -59,7 +59,7 @@ def run(expression: str, shape_specs: list[str], seed: int, eps: float, atol: fl
         rel_err = float(np.max(np.abs(a - n) / np.maximum(np.abs(n), 1e-12))) if a.size else 0.0
         passed = bool(np.all(np.abs(a - n) <= atol + rtol * np.abs(n)))
         ok &= passed
-        print(f"  {name:>8} {str(x.shape):>12}  max abs err {abs_err:.3e}  "
+        print(f"  {name:>8} {x.shape!s:>12}  max abs err {abs_err:.3e}  "
               f"max rel err {rel_err:.3e}  {'ok' if passed else 'FAILED'}")
     print("passed" if ok else "FAILED")
     return 0 if ok else 1

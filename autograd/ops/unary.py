@@ -165,7 +165,7 @@ class Abs(_Masked):
 class Clamp(_Masked):
     """Gradient 1 inside [min, max] (bounds included, as PyTorch), 0 outside."""
 
-    def forward(self, x, min=None, max=None):  # noqa: A002 - PyTorch's argument names
+    def forward(self, x, min=None, max=None):
         inside = np.ones(x.shape, dtype=bool)
         if min is not None:
             inside &= x >= min

@@ -13,7 +13,7 @@ SMOOTH = {
     "std": (lambda t, d, k: t.std(d, keepdim=k), lambda a, d, k: a.std(d, ddof=1, keepdims=k)),
     "logsumexp": (lambda t, d, k: t.logsumexp(d, k),
                   lambda a, d, k: np.log(np.exp(a).sum(d, keepdims=k))),
-    "prod": (lambda t, d, k: t.prod(d, k) if not isinstance(d, tuple) else t.prod(d, k),
+    "prod": (lambda t, d, k: t.prod(d, k),
              lambda a, d, k: a.prod(d, keepdims=k)),
 }
 
