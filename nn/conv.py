@@ -1,8 +1,6 @@
 """Conv2d: 2-D convolution (cross-correlation), computed as im2col + matmul."""
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from autograd import Tensor, get_default_dtype
@@ -64,11 +62,7 @@ class Conv2d(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in = self.weight.shape[1] * self.kernel_size[0] * self.kernel_size[1]
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        init.default_layer_init_(self.weight, self.bias)
 
     def forward(self, input: Tensor) -> Tensor:
         name = f"Conv2d({self.extra_repr()})"

@@ -1,8 +1,6 @@
 """Linear: y = x W^T + b."""
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from autograd import Tensor, get_default_dtype
@@ -34,10 +32,7 @@ class Linear(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        init.default_layer_init_(self.weight, self.bias)
 
     def forward(self, input: Tensor) -> Tensor:
         return F._linear(input, self.weight, self.bias, f"Linear({self.extra_repr()})")

@@ -49,10 +49,7 @@ class Adagrad(Optimizer):
         lr, lr_decay, eps = group["lr"], group["lr_decay"], group["eps"]
         weight_decay, maximize = group["weight_decay"], group["maximize"]
         fused = fused_kernels()
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            param, grad = p.data, p.grad.data
+        for p, param, grad in self._params_with_grad(group):
             state = self.state[p] or self._init_state(p, group)  # a group added later
             state["step"] += 1
             clr = lr / (1 + (state["step"] - 1) * lr_decay)

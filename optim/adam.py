@@ -47,10 +47,7 @@ class Adam(Optimizer):
         decay, l2 = ((1 - lr * weight_decay, 0) if group["decoupled_weight_decay"]
                      else (1, weight_decay))
         fused = fused_kernels()
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            param, grad = p.data, p.grad.data
+        for p, param, grad in self._params_with_grad(group):
             state = self.state[p]
             if not state:
                 state["step"] = 0

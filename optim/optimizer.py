@@ -92,6 +92,14 @@ class Optimizer:
         self._check_options(group)
         self.param_groups.append(group)
 
+    @staticmethod
+    def _params_with_grad(group: dict):
+        """(parameter, its array, its gradient's array) for each parameter that has a
+        gradient; parameters whose .grad is None are skipped, as in PyTorch."""
+        for p in group["params"]:
+            if p.grad is not None:
+                yield p, p.data, p.grad.data
+
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients: set each ``.grad`` to None, or (set_to_none=False) to zeros."""
         for group in self.param_groups:

@@ -37,10 +37,7 @@ class RMSprop(Optimizer):
         weight_decay, centered = group["weight_decay"], group["centered"]
         maximize = group["maximize"]
         fused = fused_kernels()
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            param, grad = p.data, p.grad.data
+        for p, param, grad in self._params_with_grad(group):
             state = self.state[p]
             if not state:
                 state["step"] = 0

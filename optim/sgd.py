@@ -38,10 +38,7 @@ class SGD(Optimizer):
         weight_decay, nesterov = group["weight_decay"], group["nesterov"]
         maximize = group["maximize"]
         fused = fused_kernels()
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            param, grad = p.data, p.grad.data
+        for p, param, grad in self._params_with_grad(group):
             buf, first = param, False  # without momentum the buffer is not used: any array does
             if momentum != 0:
                 state = self.state[p]
