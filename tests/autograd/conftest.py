@@ -6,12 +6,9 @@ import pytest
 import autograd
 
 
-@pytest.fixture(autouse=True, params=["numba", "numpy"])
-def backend(request):
-    previous = autograd.get_backend()
-    autograd.set_backend(request.param)
-    yield request.param
-    autograd.set_backend(previous)
+@pytest.fixture(autouse=True)
+def _on_both_backends(backend):
+    """Every autograd test runs on both backends (the `backend` fixture of tests/conftest)."""
 
 
 @pytest.fixture

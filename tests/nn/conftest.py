@@ -1,13 +1,7 @@
-"""nn tests run on both kernel backends, so a numba kernel bug cannot hide behind the numpy
-reference (and the reference is always exercised)."""
+"""nn tests run on both kernel backends (the `backend` fixture of tests/conftest.py)."""
 import pytest
 
-import autograd
 
-
-@pytest.fixture(autouse=True, params=["numba", "numpy"])
-def backend(request):
-    previous = autograd.get_backend()
-    autograd.set_backend(request.param)
-    yield request.param
-    autograd.set_backend(previous)
+@pytest.fixture(autouse=True)
+def _on_both_backends(backend):
+    """Every nn test runs once per backend."""

@@ -14,15 +14,6 @@ import pytest
 import autograd
 
 
-@pytest.fixture(params=["numpy", "numba"])
-def backend(request):
-    """Run the test under both backends: the numpy references and the fused numba kernels."""
-    previous = autograd.get_backend()
-    autograd.set_backend(request.param)
-    yield request.param
-    autograd.set_backend(previous)
-
-
 class TwoParamProblem:
     x0 = np.array([0.5, -1.0, 2.0])
     W0 = np.array([[0.3, -0.2, 0.1], [0.4, 0.5, -0.6]])
