@@ -1,15 +1,75 @@
 """Kernels: plain functions of numpy arrays, dispatched to numba or numpy by the backend switch.
 
 Each name here is a dispatcher (see `backend.kernel`); `fn.reference` is the numpy reference.
+The numba versions live in `autograd/kernels/jit/` and are imported on first use.
 """
 from .backend import get_backend, set_backend
-from .elementwise import (absolute, add, clip, cos, div, exp, leaky_relu, log, maximum, minimum, mul, neg,
-                          power, relu, sigmoid, sin, sqrt, sub, tanh, where)
+from .elementwise import (
+    absolute,
+    act_backward,
+    add,
+    bias_act,
+    clip,
+    cos,
+    div,
+    exp,
+    fma,
+    leaky_relu,
+    log,
+    maximum,
+    minimum,
+    mul,
+    neg,
+    power,
+    relu,
+    sigmoid,
+    sin,
+    sqrt,
+    sub,
+    tanh,
+    where,
+)
 from .matmul import matmul
-from .reduce import amax, amin, logsumexp, prod, sum, sum_to_shape
-from .softmax import log_softmax, softmax
+from .reduce import amax, amin, logsumexp, max_argmax, mean_var, prod, sum, sum_to_shape
+from .softmax import cross_entropy, cross_entropy_backward, log_softmax, softmax
 
-__all__ = ["get_backend", "set_backend", "absolute", "add", "clip", "cos", "div", "exp", "leaky_relu", "log",
-           "maximum", "minimum", "mul", "neg", "power", "relu", "sigmoid", "sin", "sqrt", "sub",
-           "tanh", "where", "matmul", "amax", "amin", "logsumexp", "prod", "sum",
-           "sum_to_shape", "log_softmax", "softmax"]
+__all__ = [
+                          "absolute",
+                          "act_backward",
+                          "add",
+                          "amax",
+                          "amin",
+                          "bias_act",
+                          "clip",
+                          "cos",
+                          "cross_entropy",
+                          "cross_entropy_backward",
+                          "div",
+                          "exp",
+                          "fma",
+                          "get_backend",
+                          "leaky_relu",
+                          "log",
+                          "log_softmax",
+                          "logsumexp",
+                          "matmul",
+                          "max_argmax",
+                          "maximum",
+                          "mean_var",
+                          "minimum",
+                          "mul",
+                          "neg",
+                          "power",
+                          "prod",
+                          "relu",
+                          "set_backend",
+                          "sigmoid",
+                          "sin",
+                          "softmax",
+                          "sqrt",
+                          "sub",
+                          "sum",
+                          "sum_to_shape",
+                          "tanh",
+                          "where",
+]

@@ -8,7 +8,7 @@ function of the same name in `autograd.kernels.jit.<module>` (e.g. `elementwise.
 from __future__ import annotations
 
 import importlib
-from typing import Callable
+from collections.abc import Callable
 
 BACKENDS = ("numba", "numpy")
 _current = ["numba"]

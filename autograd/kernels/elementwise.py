@@ -112,3 +112,47 @@ def clip(x, lo=None, hi=None):
     if lo is None and hi is None:
         return x.copy()
     return np.clip(x, lo, hi).astype(x.dtype, copy=False)
+
+
+# ---- fused kernels: one pass over memory instead of two or three ----------------------------
+
+ACTIVATIONS = ("identity", "relu", "tanh", "sigmoid")
+
+
+def _check_activation(act: str) -> None:
+    if act not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {act!r}; choose one of {ACTIVATIONS}")
+
+
+@kernel
+def fma(a, b, c):
+    """a * b + c with broadcasting (one pass, no temporary)."""
+    return np.add(np.multiply(a, b), c)
+
+
+@kernel
+def bias_act(x, bias, act="identity"):
+    """act(x + bias), bias broadcast along the last axis (the Linear layer's epilogue)."""
+    _check_activation(act)
+    z = np.add(x, bias)
+    if act == "relu":
+        return np.maximum(z, 0)
+    if act == "tanh":
+        return np.tanh(z)
+    if act == "sigmoid":
+        return _stable_sigmoid(z)
+    return z
+
+
+@kernel
+def act_backward(grad, y, act):
+    """grad * f'(x) written with the activation's output y = f(x):
+    relu: y > 0;  tanh: 1 - y^2;  sigmoid: y (1 - y);  identity: 1."""
+    _check_activation(act)
+    if act == "relu":
+        return np.where(y > 0, grad, np.zeros((), grad.dtype))
+    if act == "tanh":
+        return grad * (1 - y * y)
+    if act == "sigmoid":
+        return grad * (y * (1 - y))
+    return grad.copy()

@@ -7,6 +7,12 @@ from .backend import kernel
 
 
 @kernel
-def matmul(a, b):
-    """a @ b for 2-D or batched (..., m, k) @ (..., k, n) float arrays."""
+def matmul(a, b, trans_a=False, trans_b=False):
+    """op(a) @ op(b) for 2-D or batched (..., m, k) @ (..., k, n) float arrays, where op
+    transposes the last two dims when its flag is set (a view: never a copy), so the
+    backward's dC @ B^T and A^T @ dC need no materialised transpose."""
+    if trans_a:
+        a = np.swapaxes(a, -1, -2)
+    if trans_b:
+        b = np.swapaxes(b, -1, -2)
     return np.matmul(a, b)

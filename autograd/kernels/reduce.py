@@ -7,7 +7,7 @@ from .backend import kernel
 
 
 @kernel
-def sum(x, axis=None, keepdims=False):  # noqa: A001 - kernel names mirror the ops
+def sum(x, axis=None, keepdims=False):
     return np.add.reduce(x, axis=axis, keepdims=keepdims)
 
 
@@ -47,3 +47,18 @@ def sum_to_shape(g, shape):
         i + lead for i, n in enumerate(shape) if n == 1 and g.shape[i + lead] != 1)
     out = np.sum(g, axis=axes, keepdims=True) if axes else g
     return out.reshape(shape)
+
+
+@kernel
+def max_argmax(x, axis=-1, keepdims=False):
+    """(max, argmax) along one axis in one pass; argmax is int64, the first maximum wins and
+    a NaN is the maximum (as np.max / np.argmax)."""
+    return (np.max(x, axis=axis, keepdims=keepdims),
+            np.argmax(x, axis=axis, keepdims=keepdims).astype(np.int64, copy=False))
+
+
+@kernel
+def mean_var(x, axis=None, keepdims=False, ddof=0):
+    """(mean, var) along `axis` in one pass over x (var divides by n - ddof)."""
+    return (np.mean(x, axis=axis, keepdims=keepdims),
+            np.var(x, axis=axis, keepdims=keepdims, ddof=ddof))

@@ -1,9 +1,15 @@
 """numba implementations of the kernels; imported lazily (never by `import autograd`).
 
-Before numba starts its thread pool we make both pools polite: OpenMP threads (numba's
-"omp" layer) stop spinning as soon as a parallel region ends, so a BLAS call right after a
-numba kernel finds the cores free. OpenBLAS was already loaded with numpy, so its own
-spin time (OPENBLAS_THREAD_TIMEOUT) is read too late to change here; see `threads.py`.
+Each module here mirrors a reference module in `autograd/kernels/` and defines functions of
+the same names and signatures; `backend.kernel` picks them up on first use. Every entry
+point is a Python wrapper that validates its inputs, sends small or unusual inputs to the
+numpy reference, and calls `njit(cache=True)` kernels compiled per dtype on first use
+(`_common.lazy_njit`).
+
+Thread pools (see `threads.py`): before numba starts its OpenMP pool we make its threads
+passive (they sleep as soon as a parallel region ends instead of spinning), so a BLAS call
+right after a numba kernel finds the cores free; OpenBLAS itself is put on one thread at
+the first matmul and large products are split by us.
 """
 from __future__ import annotations
 

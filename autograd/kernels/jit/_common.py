@@ -8,15 +8,18 @@ FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 class lazy_njit:
-    """`njit(sig, cache=True, ...)` compiled per dtype on first use, never twice.
+    """`njit(sig, cache=True, ...)` compiled per (dtype, parallel) on first use, never twice.
 
     Explicit signatures (with 'A'-layout arrays where strides vary) keep the number of
     specialisations at one per dtype, so the on-disk cache stays small and a transposed
-    view never triggers a fresh compilation; nothing is compiled until a dtype is used."""
+    view never triggers a fresh compilation; nothing is compiled until a dtype is used.
+    The same Python function is compiled serial (`prange` runs as `range`) for small inputs
+    and parallel for large ones: a parallel launch costs microseconds."""
 
-    def __init__(self, make_sig, **options):
+    def __init__(self, make_sig, parallel: bool | None = None, **options):
         self.make_sig = make_sig
-        self.options = {"cache": True, **options}
+        self.parallel = parallel
+        self.options = {"cache": True, "error_model": "numpy", **options}
         self.compiled: dict = {}
         self.pyfunc = None
 
@@ -26,12 +29,16 @@ class lazy_njit:
         self.__doc__ = pyfunc.__doc__
         return self
 
-    def get(self, dtype):
-        fn = self.compiled.get(dtype)
+    def get(self, dtype, parallel: bool = False):
+        key = (dtype, parallel)
+        fn = self.compiled.get(key)
         if fn is None:
             from numba import from_dtype
-            fn = njit(self.make_sig(from_dtype(np.dtype(dtype))), **self.options)(self.pyfunc)
-            self.compiled[dtype] = fn
+            if self.parallel is not None:
+                parallel = self.parallel
+            fn = njit(self.make_sig(from_dtype(np.dtype(dtype))), parallel=parallel,
+                      **self.options)(self.pyfunc)
+            self.compiled[key] = fn
         return fn
 
 
@@ -45,3 +52,25 @@ def float_dtype(name: str, *arrays: np.ndarray) -> np.dtype:
         raise TypeError(f"{name}: expected float32 or float64 arrays, got "
                         f"{', '.join(str(a.dtype) for a in arrays)}")
     return dt
+
+
+def is_float(*arrays) -> bool:
+    """True when every argument is a float32/float64 ndarray, all of one dtype."""
+    a0 = arrays[0]
+    if not isinstance(a0, np.ndarray):
+        return False
+    dt = a0.dtype
+    if dt != _F32 and dt != _F64:
+        return False
+    for a in arrays[1:]:
+        if not isinstance(a, np.ndarray) or a.dtype != dt:
+            return False
+    return True
+
+
+_F32, _F64 = FLOATS
+
+
+def arr(dt, ndim: int = 1, layout: str = "C", readonly: bool = False):
+    from numba import types
+    return types.Array(dt, ndim, layout, readonly=readonly)

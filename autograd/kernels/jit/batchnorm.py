@@ -1,0 +1,98 @@
+"""numba batch norm over (N, C, L): one channel per parallel iteration; the forward's
+statistics in one shifted pass (float64 accumulators) and the normalisation in a second,
+the backward's two channel means in one pass and dx in a second."""
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+from numba import prange, types
+
+from ._common import arr, is_float, lazy_njit
+
+ref = importlib.import_module("autograd.kernels.batchnorm")
+NUMPY_BELOW = 1 << 10
+PARALLEL_ABOVE = 1 << 15
+
+
+def _fwd_sig(dt):
+    return types.void(arr(dt, 3, "A", True), arr(dt, 3), arr(dt, 1), arr(dt, 1), arr(dt, 1),
+                      types.float64)
+
+
+@lazy_njit(_fwd_sig, fastmath={"contract"})
+def _bn_forward(x, xhat, mean, var, invstd, eps):
+    n, c, l = x.shape
+    count = n * l
+    for ch in prange(c):
+        s = np.float64(x[0, ch, 0])
+        a = 0.0
+        b = 0.0
+        for i in range(n):
+            row = x[i, ch]
+            for k in range(l):
+                d = np.float64(row[k]) - s
+                a += d
+                b += d * d
+        mu = s + a / count
+        v = max((b - a * a / count) / count, 0.0)
+        mean[ch] = mu
+        var[ch] = v
+        inv = 1.0 / np.sqrt(v + eps)
+        invstd[ch] = inv
+        m = mean.dtype.type(mu)
+        iv = mean.dtype.type(inv)
+        for i in range(n):
+            row = x[i, ch]
+            out = xhat[i, ch]
+            for k in range(l):
+                out[k] = (row[k] - m) * iv
+
+
+def batch_norm_forward(x, eps):
+    if not (is_float(x) and x.ndim == 3 and x.size and x.size >= NUMPY_BELOW):
+        return ref.batch_norm_forward.reference(x, eps)
+    c = x.shape[1]
+    xhat = np.empty(x.shape, x.dtype)
+    mean, var, invstd = (np.empty(c, x.dtype) for _ in range(3))
+    _bn_forward.get(x.dtype, x.size > PARALLEL_ABOVE)(x, xhat, mean, var, invstd, float(eps))
+    return xhat, mean, var, invstd
+
+
+def _bwd_sig(dt):
+    ro3 = arr(dt, 3, "A", True)
+    return types.void(ro3, ro3, arr(dt, 1, "A", True), arr(dt, 3))
+
+
+@lazy_njit(_bwd_sig, fastmath={"contract"})
+def _bn_backward(g, xhat, invstd, dx):
+    n, c, l = g.shape
+    count = n * l
+    for ch in prange(c):
+        sg = 0.0
+        sgx = 0.0
+        for i in range(n):
+            gr = g[i, ch]
+            xr = xhat[i, ch]
+            for k in range(l):
+                sg += gr[k]
+                sgx += gr[k] * xr[k]
+        mg = dx.dtype.type(sg / count)
+        mgx = dx.dtype.type(sgx / count)
+        iv = invstd[ch]
+        for i in range(n):
+            gr = g[i, ch]
+            xr = xhat[i, ch]
+            out = dx[i, ch]
+            for k in range(l):
+                out[k] = iv * (gr[k] - mg - xr[k] * mgx)
+
+
+def batch_norm_backward(grad_xhat, xhat, invstd):
+    if not (is_float(grad_xhat, xhat, invstd) and grad_xhat.ndim == 3
+            and xhat.shape == grad_xhat.shape and invstd.shape == grad_xhat.shape[1:2]
+            and grad_xhat.size and grad_xhat.size >= NUMPY_BELOW):
+        return ref.batch_norm_backward.reference(grad_xhat, xhat, invstd)
+    dx = np.empty(grad_xhat.shape, grad_xhat.dtype)
+    _bn_backward.get(dx.dtype, dx.size > PARALLEL_ABOVE)(grad_xhat, xhat, invstd, dx)
+    return dx

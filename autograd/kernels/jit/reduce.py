@@ -1,0 +1,242 @@
+"""numba reductions: any contiguous block of axes of a C-contiguous float array.
+
+Reducing axes (a..b) of a C-contiguous array is a reduction over the middle axis of its
+(outer, r, inner) reshape, so one kernel per reduction covers them all:
+- inner == 1 (the last axes): each output is a dot-free running sum over a contiguous row;
+- inner > 1 (leading/middle axes, e.g. a bias gradient): rows of x are added into an
+  output row, vectorised along inner.
+Other axis sets, dtypes and small arrays go to numpy (the reference).
+"""
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+from numba import prange, types
+
+ref = importlib.import_module("autograd.kernels.reduce")  # the module (the package attribute may be the kernel)
+from ._common import arr, is_float, lazy_njit
+
+NUMPY_BELOW = 1 << 13
+PARALLEL_ABOVE = 1 << 16
+
+SUM, MAX, MIN = range(3)
+
+
+def _normalise_axes(x, axis):
+    if axis is None:
+        return tuple(range(x.ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    out = []
+    for a in axes:
+        a = int(a)
+        if not -x.ndim <= a < x.ndim:
+            raise ValueError(f"axis {a} is out of bounds for an array of dimension {x.ndim}")
+        out.append(a % x.ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"duplicate value in axis {axis}")
+    return tuple(sorted(out))
+
+
+def _three_d(x, axes):
+    """(outer, r, inner) when `axes` is a non-empty contiguous block of x's axes, else None."""
+    if not axes or axes != tuple(range(axes[0], axes[-1] + 1)):
+        return None
+    shape = x.shape
+    outer = int(np.prod(shape[:axes[0]], dtype=np.int64))
+    r = int(np.prod(shape[axes[0]:axes[-1] + 1], dtype=np.int64))
+    inner = int(np.prod(shape[axes[-1] + 1:], dtype=np.int64))
+    return outer, r, inner
+
+
+def _out_shape(x, axes, keepdims):
+    if keepdims:
+        return tuple(1 if i in axes else n for i, n in enumerate(x.shape))
+    return tuple(n for i, n in enumerate(x.shape) if i not in axes)
+
+
+def _reduce_sig(dt):
+    return types.void(arr(dt, 3, "C", True), arr(dt, 2), types.int64)
+
+
+@lazy_njit(_reduce_sig, fastmath={"contract"})
+def _reduce3(x, out, op):
+    """out[o, i] = reduce_k x[o, k, i] (sum, or max/min with NaN propagating)."""
+    outer, r, inner = x.shape
+    if inner == 1:
+        for o in prange(outer):
+            row = x[o, :, 0]
+            if op == SUM:
+                # 8 partial sums: vectorisable without fastmath reassociation, and more
+                # accurate than one running sum
+                acc = np.zeros(8, x.dtype)
+                k8 = r - r % 8
+                for k in range(0, k8, 8):
+                    for u in range(8):
+                        acc[u] += row[k + u]
+                s = acc.sum()
+                for k in range(k8, r):
+                    s += row[k]
+                out[o, 0] = s
+            else:
+                m = row[0]
+                # branch-free selects (unpredictable branches cost 5-20x here)
+                if op == MAX:
+                    for k in range(1, r):
+                        v = row[k]
+                        m = v if ((v > m) | np.isnan(v)) & ~np.isnan(m) else m
+                else:
+                    for k in range(1, r):
+                        v = row[k]
+                        m = v if ((v < m) | np.isnan(v)) & ~np.isnan(m) else m
+                out[o, 0] = m
+    else:
+        for o in prange(outer):
+            dst = out[o]
+            dst[:] = x[o, 0]
+            for k in range(1, r):
+                src = x[o, k]
+                if op == SUM:
+                    for i in range(inner):
+                        dst[i] += src[i]
+                elif op == MAX:
+                    for i in range(inner):
+                        v = src[i]
+                        m = dst[i]
+                        dst[i] = v if ((v > m) | np.isnan(v)) & ~np.isnan(m) else m
+                else:
+                    for i in range(inner):
+                        v = src[i]
+                        m = dst[i]
+                        dst[i] = v if ((v < m) | np.isnan(v)) & ~np.isnan(m) else m
+
+
+def _reduce(op, x, axis, keepdims, fallback):
+    if not (is_float(x) and x.size and x.size >= NUMPY_BELOW):
+        return fallback(x, axis, keepdims)
+    axes = _normalise_axes(x, axis)
+    shape3 = _three_d(x, axes)
+    if shape3 is None:
+        return fallback(x, axis, keepdims)
+    outer, r, inner = shape3
+    if outer == 1 and inner > 1 and op == SUM and r * inner > PARALLEL_ABOVE:
+        # a single output row (a bias gradient): split r over the threads, add the halves
+        h = r // 2
+        flat = np.ascontiguousarray(x).reshape(r, inner)
+        parts = np.empty((2, inner), x.dtype)
+        fn = _reduce3.get(x.dtype, True)
+        top = np.ascontiguousarray(flat[:2 * h].reshape(2, h, inner))
+        fn(top, parts, SUM)
+        res = parts[0] + parts[1]
+        if r % 2:
+            res += flat[-1]
+        return res.reshape(_out_shape(x, axes, keepdims))
+    out = np.empty((outer, inner), x.dtype)
+    _reduce3.get(x.dtype, x.size > PARALLEL_ABOVE)(
+        np.ascontiguousarray(x).reshape(outer, r, inner), out, op)
+    return out.reshape(_out_shape(x, axes, keepdims))
+
+
+def sum(x, axis=None, keepdims=False):
+    return _reduce(SUM, x, axis, keepdims, ref.sum.reference)
+
+
+def amax(x, axis=None, keepdims=False):
+    if isinstance(x, np.ndarray) and x.size == 0:
+        return ref.amax.reference(x, axis, keepdims)
+    return _reduce(MAX, x, axis, keepdims, ref.amax.reference)
+
+
+def amin(x, axis=None, keepdims=False):
+    if isinstance(x, np.ndarray) and x.size == 0:
+        return ref.amin.reference(x, axis, keepdims)
+    return _reduce(MIN, x, axis, keepdims, ref.amin.reference)
+
+
+def sum_to_shape(g, shape):
+    """Sum a broadcast gradient back to `shape`; the leading-axes case (a bias) in numba."""
+    shape = tuple(shape)
+    if not isinstance(g, np.ndarray) or g.shape == shape:
+        return ref.sum_to_shape.reference(g, shape)
+    lead = g.ndim - len(shape)
+    if lead >= 0 and g.shape[lead:] == shape:
+        return sum(g, tuple(range(lead)) if lead else None, False).reshape(shape) if lead \
+            else g
+    return ref.sum_to_shape.reference(g, shape)
+
+
+# ---- max with argmax, and mean/var, along one axis ---------------------------------------------
+
+def _argmax_sig(dt):
+    return types.void(arr(dt, 3, "C", True), arr(dt, 2), arr(types.int64, 2))
+
+
+@lazy_njit(_argmax_sig)
+def _max_argmax3(x, out, idx):
+    outer, r, inner = x.shape
+    for o in prange(outer):
+        for i in range(inner):
+            m = x[o, 0, i]
+            best = 0
+            if not np.isnan(m):
+                for k in range(1, r):
+                    v = x[o, k, i]
+                    if v > m or np.isnan(v):
+                        m = v
+                        best = k
+                        if np.isnan(v):
+                            break
+            out[o, i] = m
+            idx[o, i] = best
+
+
+def max_argmax(x, axis=-1, keepdims=False):
+    if not (is_float(x) and x.size >= 1 and isinstance(axis, (int, np.integer))):
+        return ref.max_argmax.reference(x, axis, keepdims)
+    axes = _normalise_axes(x, axis)
+    outer, r, inner = _three_d(x, axes)
+    out = np.empty((outer, inner), x.dtype)
+    idx = np.empty((outer, inner), np.int64)
+    _max_argmax3.get(x.dtype, x.size > PARALLEL_ABOVE)(
+        np.ascontiguousarray(x).reshape(outer, r, inner), out, idx)
+    shape = _out_shape(x, axes, keepdims)
+    return out.reshape(shape), idx.reshape(shape)
+
+
+def _mean_var_sig(dt):
+    return types.void(arr(dt, 3, "C", True), arr(dt, 2), arr(dt, 2), types.int64)
+
+
+@lazy_njit(_mean_var_sig, fastmath={"contract"})
+def _mean_var3(x, mean, var, ddof):
+    """One pass with a shift: with s = the first element, sum(x-s) and sum((x-s)^2) give
+    mean and var without the cancellation of the naive E[x^2] - E[x]^2 (accumulated in
+    float64 either way)."""
+    outer, r, inner = x.shape
+    for o in prange(outer):
+        for i in range(inner):
+            s = np.float64(x[o, 0, i])
+            a = 0.0
+            b = 0.0
+            for k in range(r):
+                d = np.float64(x[o, k, i]) - s
+                a += d
+                b += d * d
+            mean[o, i] = s + a / r
+            var[o, i] = (b - a * a / r) / (r - ddof) if r - ddof > 0 else np.nan
+
+
+def mean_var(x, axis=None, keepdims=False, ddof=0):
+    if not (is_float(x) and x.size and x.size >= NUMPY_BELOW):
+        return ref.mean_var.reference(x, axis, keepdims, ddof)
+    axes = _normalise_axes(x, axis)
+    shape3 = _three_d(x, axes)
+    if shape3 is None:
+        return ref.mean_var.reference(x, axis, keepdims, ddof)
+    outer, r, inner = shape3
+    mean = np.empty((outer, inner), x.dtype)
+    var = np.empty((outer, inner), x.dtype)
+    _mean_var3.get(x.dtype, x.size > PARALLEL_ABOVE)(
+        np.ascontiguousarray(x).reshape(outer, r, inner), mean, var, int(ddof))
+    shape = _out_shape(x, axes, keepdims)
+    return mean.reshape(shape), var.reshape(shape)

@@ -1,0 +1,73 @@
+"""python -m bench [--quick] [--json PATH] [--only NAME[,NAME...]]
+
+Kernel, overhead, training-step and start-up benchmarks, with PyTorch rows when it is
+installed. Medians with min-max over repeated runs after warm-up; every ratio is measured
+within this run."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+
+SECTIONS = ("matmul", "elementwise", "threshold", "conv", "overhead", "training", "startup")
+
+
+def _loadavg() -> str:
+    try:
+        return " ".join(f"{v:.2f}" for v in os.getloadavg())
+    except OSError:
+        return "n/a"
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="fewer sizes and samples (< 1 min)")
+    p.add_argument("--json", metavar="PATH", help="also write every result row to PATH")
+    p.add_argument("--only", metavar="NAME", help=f"comma-separated subset of {SECTIONS}")
+    args = p.parse_args(argv)
+    only = SECTIONS if not args.only else tuple(s.strip() for s in args.only.split(","))
+    unknown = [s for s in only if s not in SECTIONS]
+    if unknown:
+        p.error(f"unknown section(s) {unknown}; choose from {SECTIONS}")
+
+    from . import timing
+    timing.QUICK[0] = args.quick
+    import numba
+    import numpy as np
+
+    import autograd
+
+    from . import kernels, overhead, startup, training
+
+    print(f"numbagrad bench{' --quick' if args.quick else ''}: python {platform.python_version()}"
+          f", numpy {np.__version__}, numba {numba.__version__} "
+          f"(threading layer: {numba.config.THREADING_LAYER}, {numba.config.NUMBA_NUM_THREADS}"
+          f" threads), backend {autograd.get_backend()}")
+    from . import torch_ref
+    if not torch_ref.available():
+        print(timing.TORCH_MISSING)
+    print(f"load average at start: {_loadavg()} (other processes on this machine distort "
+          f"timings; ratios are measured side by side to limit that)")
+    run = {"matmul": kernels.bench_matmul, "elementwise": kernels.bench_elementwise,
+           "threshold": kernels.bench_threshold, "conv": kernels.bench_conv,
+           "overhead": overhead.bench_overhead, "training": training.bench_training,
+           "startup": startup.bench_startup}
+    t0 = time.perf_counter()
+    for name in SECTIONS:
+        if name in only:
+            run[name]()
+    print(f"\nload average at end: {_loadavg()}")
+    print(f"bench finished in {time.perf_counter() - t0:.1f} s")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"quick": args.quick, "results": timing.RESULTS}, f, indent=1,
+                      default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o))
+        print(f"results written to {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

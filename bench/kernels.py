@@ -1,0 +1,213 @@
+"""Kernel benchmarks: matmul GFLOP/s, elementwise/fused GB/s, the serial/parallel threshold,
+and conv2d forward+backward; ours against numpy and (when installed) PyTorch."""
+from __future__ import annotations
+
+import numpy as np
+
+from . import machine, torch_ref
+from .timing import QUICK, TORCH_MISSING, compare, fmt_time, header, rate, record, table
+
+
+def matmul_sizes() -> list:
+    return [64, 256, 512] if QUICK[0] else [64, 128, 256, 512, 1024]
+
+
+def elementwise_inputs(dt, n: int = 1_000_000) -> tuple:
+    """x, y, z, pos, X (1000 x 1000 view of x), bias, tanh(x): the same for every library."""
+    rng = np.random.default_rng(0)
+    x, y, z = (rng.standard_normal(n).astype(dt) for _ in range(3))
+    pos = np.abs(x) + dt(0.1)
+    return x, y, z, pos, x.reshape(1000, -1), y[:1000].copy(), np.tanh(x)
+
+
+def conv_inputs() -> tuple:
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 8, 14, 14)).astype(np.float32)
+    w = (rng.standard_normal((16, 8, 3, 3)) * 0.1).astype(np.float32)
+    return x, w, np.zeros(16, np.float32)
+
+
+def _torch(section: str):
+    res = torch_ref.run(section, QUICK[0])
+    if not res:
+        print(TORCH_MISSING if not torch_ref.available() else "(no PyTorch rows)")
+        return None
+    print(f"PyTorch {res['torch']['version']} ({res['torch']['threads']} threads), timed in a "
+          f"child process (see bench/torch_ref.py)")
+    return res["stats"]
+
+
+def _impl(name):
+    from autograd import kernels as K
+    return getattr(K, name).implementation("numba")
+
+
+def bench_matmul() -> None:
+    from autograd.kernels.jit.matmul import matmul_blocked
+
+    pk = machine.peak()
+    header("matmul C = A @ B (square n x n), GFLOP/s: median (slowest-fastest), % of peak")
+    print(f"peak = {pk['cores']} cores x {pk['flops_per_cycle']['float32']} FLOP/cycle (f32; "
+          f"{pk['flops_per_cycle']['float64']} f64) x {pk['clock_ghz']:.2f} GHz (measured) = "
+          f"{pk['float32']:.0f} GFLOP/s f32, {pk['float64']:.0f} f64  [{pk['model']}]")
+    tstats = _torch("matmul")
+    dispatched = _impl("matmul")
+    sizes = matmul_sizes()
+    rows = []
+    rng = np.random.default_rng(0)
+    for dt in (np.float32, np.float64):
+        peak = pk[np.dtype(dt).name]
+        for n in sizes:
+            a = rng.standard_normal((n, n)).astype(dt)
+            b = rng.standard_normal((n, n)).astype(dt)
+            cands = {"blocked": lambda a=a, b=b: matmul_blocked(a, b),
+                     "dispatched": lambda a=a, b=b: dispatched(a, b),
+                     "numpy": lambda a=a, b=b: np.matmul(a, b)}
+            # OpenBLAS's worker threads spin ~70 ms after each call and would steal a core
+            # from the next candidate (numba's threads): let them fall asleep first. The
+            # training-step benchmark shows BLAS and numba interleaved as in real use.
+            st = compare(cands, repeat=5 if n >= 512 or QUICK[0] else 9,
+                         settle={"numpy": 0.3})
+            if tstats:
+                st["torch"] = tstats[f"{np.dtype(dt).name}/{n}"]
+            flops = 2.0 * n ** 3
+            g = {k: rate(s, flops / 1e9) for k, s in st.items()}
+            row = [np.dtype(dt).name, n]
+            for k in st:
+                med, lo, hi = g[k]
+                row.append(f"{med:6.1f} ({lo:.0f}-{hi:.0f}) {100 * med / peak:3.0f}%")
+            row += [f"{g['blocked'][0] / g['numpy'][0]:.2f}",
+                    f"{g['dispatched'][0] / g['numpy'][0]:.2f}"]
+            if tstats:
+                row.append(f"{g['dispatched'][0] / g['torch'][0]:.2f}")
+            rows.append(row)
+            record("matmul", dtype=np.dtype(dt).name, n=n,
+                   gflops={k: v[0] for k, v in g.items()},
+                   gflops_min={k: v[1] for k, v in g.items()},
+                   gflops_max={k: v[2] for k, v in g.items()}, peak=peak)
+    cols = ["dtype", "n", "blocked (ours)", "dispatched (ours)", "numpy (OpenBLAS)"]
+    cols += ["torch"] if tstats else []
+    cols += ["blocked/numpy", "dispatched/numpy"] + (["dispatched/torch"] if tstats else [])
+    table(cols, rows)
+
+
+def _gbps(stats, nbytes):
+    return rate(stats, nbytes / 1e9)
+
+
+def _elementwise_cases(K, x, y, z, pos, X, bias, yt) -> list:
+    """(label, ours, numpy, key, arrays moved) per kernel; arrays moved counts bytes."""
+    return [
+        ("add a+b", lambda: K.add(x, y), lambda: np.add(x, y), "add", 3),
+        ("fma a*b+c", lambda: K.fma(x, y, z), lambda: x * y + z, "fma", 4),
+        ("exp", lambda: K.exp(x), lambda: np.exp(x), "exp", 2),
+        ("log", lambda: K.log(pos), lambda: np.log(pos), "log", 2),
+        ("tanh", lambda: K.tanh(x), lambda: np.tanh(x), "tanh", 2),
+        ("relu", lambda: K.relu(x), lambda: np.maximum(x, 0), "relu", 2),
+        ("bias+relu", lambda: K.bias_act(X, bias, "relu"),
+         lambda: np.maximum(X + bias, 0), "bias_relu", 2),
+        ("tanh backward g*(1-y^2)", lambda: K.act_backward(x, yt, "tanh"),
+         lambda: x * (1 - yt * yt), "tanh_bwd", 3),
+        ("sum over axis 0 (bias grad)", lambda: K.sum(X, 0), lambda: np.sum(X, 0),
+         "sum0", 1),
+        ("softmax rows of 1000", lambda: K.softmax(X, -1),
+         lambda: K.softmax.reference(X, -1), "softmax", 2),
+    ]
+
+
+def bench_elementwise() -> None:
+    from autograd import kernels as K
+
+    n = 1_000_000
+    header(f"elementwise and fused kernels on {n:.0e} elements, GB/s (bytes read + written): "
+           f"median (slowest-fastest)")
+    tstats = _torch("elementwise")
+    rows = []
+    dtypes = (np.float32,) if QUICK[0] else (np.float32, np.float64)
+    for dt in dtypes:
+        x, y, z, pos, X, bias, yt = elementwise_inputs(dt, n)
+        item = np.dtype(dt).itemsize
+        cases = _elementwise_cases(K, x, y, z, pos, X, bias, yt)
+        for label, ours, ref, key, arrays in cases:
+            st = compare({"ours": ours, "numpy": ref})
+            if tstats:
+                st["torch"] = tstats[f"{np.dtype(dt).name}/{key}"]
+            g = {k: _gbps(s, arrays * n * item) for k, s in st.items()}
+            row = [np.dtype(dt).name, label]
+            for k in st:
+                row.append(f"{g[k][0]:5.1f} ({g[k][1]:.1f}-{g[k][2]:.1f})")
+            row.append(f"{g['ours'][0] / g['numpy'][0]:.2f}")
+            if tstats:
+                row.append(f"{g['ours'][0] / g['torch'][0]:.2f}")
+            rows.append(row)
+            record("elementwise", dtype=np.dtype(dt).name, kernel=key,
+                   gbps={k: v[0] for k, v in g.items()},
+                   seconds={k: s["median"] for k, s in st.items()})
+    cols = ["dtype", "kernel", "ours", "numpy"] + (["torch"] if tstats else [])
+    cols += ["ours/numpy"] + (["ours/torch"] if tstats else [])
+    table(cols, rows)
+
+
+def _threshold_cands(E, x, y, z) -> dict:
+    out = np.empty_like(x)
+    ser, par = E._unary_flat.get(x.dtype, False), E._unary_flat.get(x.dtype, True)
+    fser, fpar = E._fma_flat.get(x.dtype, False), E._fma_flat.get(x.dtype, True)
+    zero = np.float32(0)
+    return {"relu serial": lambda: ser(x, out, E.RELU, zero),
+            "relu parallel": lambda: par(x, out, E.RELU, zero),
+            "relu numpy": lambda: np.maximum(x, 0, out=out),
+            "fma serial": lambda: fser(x, y, z, out),
+            "fma parallel": lambda: fpar(x, y, z, out),
+            "fma numpy": lambda: np.add(np.multiply(x, y), z, out=out)}
+
+
+def bench_threshold() -> None:
+    """Where numba beats numpy, and where prange beats the serial loop (the constants in
+    autograd/kernels/jit/elementwise.py)."""
+    from autograd.kernels.jit import elementwise as E
+
+    header("serial vs parallel vs numpy: relu and a*b+c by size (time per call)")
+    rows = []
+    sizes = [1 << s for s in ((10, 13, 16, 20) if QUICK[0] else range(10, 22, 2))]
+    for n in sizes:
+        x, y, z = (np.random.default_rng(1).standard_normal(n).astype(np.float32)
+                   for _ in range(3))
+        st = compare(_threshold_cands(E, x, y, z), target=0.002)
+        rows.append([n] + [fmt_time(s["median"]) for s in st.values()])
+        record("threshold", n=n, seconds={k: s["median"] for k, s in st.items()})
+    table(["n", "relu serial", "relu parallel", "relu numpy", "fma serial", "fma parallel",
+           "fma numpy"], rows)
+    print(f"in use: numpy below {E.NUMPY_BELOW} elements, prange above {E.PARALLEL_ABOVE}")
+
+
+def bench_conv() -> None:
+    import autograd
+    import nn.functional as F
+
+    header("conv2d forward+backward (N=64, 8->16 channels, 14x14, 3x3, padding 1), f32")
+    tstats = _torch("conv")
+    x, w, b = conv_inputs()
+    xt = autograd.tensor(x, requires_grad=True)
+    wt = autograd.tensor(w, requires_grad=True)
+    bt = autograd.tensor(b, requires_grad=True)
+
+    def ours():
+        xt.grad = wt.grad = bt.grad = None
+        F.conv2d(xt, wt, bt, padding=1).sum().backward()
+
+    def numpy_backend():
+        autograd.set_backend("numpy")
+        try:
+            ours()
+        finally:
+            autograd.set_backend("numba")
+
+    st = compare({"ours (numba)": ours, "ours (numpy backend)": numpy_backend}, target=0.05)
+    if tstats:
+        st["torch"] = tstats["conv"]
+    rows = [[k, fmt_time(s["median"]), f"{fmt_time(s['min'])}-{fmt_time(s['max'])}"]
+            for k, s in st.items()]
+    table(["conv2d fwd+bwd", "median", "min-max"], rows)
+    if tstats:
+        print(f"ours / torch = {st['ours (numba)']['median'] / st['torch']['median']:.2f}x")
+    record("conv2d", seconds={k: s["median"] for k, s in st.items()})

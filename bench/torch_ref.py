@@ -1,0 +1,118 @@
+"""PyTorch's side of every comparison, timed in a child process of its own.
+
+Three thread pools in one process (PyTorch's OpenMP, OpenBLAS's and numba's) on a 2-core
+machine spin against each other and distort *both* sides (measured here: our serial
+kernels 100x slower next to a spinning PyTorch pool), so the bench times PyTorch in a
+fresh interpreter with its default settings, during the same run, with the same timing
+helper and the same inputs. `python -m bench.torch_ref SECTION [--quick]` prints JSON."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+
+def available() -> bool:
+    import importlib.util
+    return importlib.util.find_spec("torch") is not None
+
+
+def run(section: str, quick: bool) -> dict:
+    """Times of PyTorch's candidates for `section` ({key: stats}), or {} when unavailable."""
+    if not available():
+        return {}
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ)
+    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+    cmd = [sys.executable, "-m", "bench.torch_ref", section] + (["--quick"] if quick else [])
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=root, timeout=600,
+                         check=False)
+    if out.returncode:
+        print(f"(PyTorch child failed for {section}: {out.stderr.strip()[-300:]})")
+        return {}
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _matmul(torch, quick):
+    from .kernels import matmul_sizes
+    cands = {}
+    rng = np.random.default_rng(0)
+    for dt in (np.float32, np.float64):
+        for n in matmul_sizes():
+            a = torch.from_numpy(rng.standard_normal((n, n)).astype(dt))
+            b = torch.from_numpy(rng.standard_normal((n, n)).astype(dt))
+            cands[f"{np.dtype(dt).name}/{n}"] = (lambda a=a, b=b: torch.mm(a, b))
+    return cands
+
+
+def _elementwise_fns(torch, x, y, z, pos, X, bias, yt) -> dict:
+    return {"add": lambda: x + y, "fma": lambda: torch.addcmul(z, x, y),
+            "exp": lambda: torch.exp(x), "log": lambda: torch.log(pos),
+            "tanh": lambda: torch.tanh(x), "relu": lambda: torch.relu(x),
+            "bias_relu": lambda: torch.relu(X + bias),
+            "tanh_bwd": lambda: x * (1 - yt * yt), "sum0": lambda: X.sum(0),
+            "softmax": lambda: torch.softmax(X, -1)}
+
+
+def _elementwise(torch, quick):
+    from .kernels import elementwise_inputs
+    cands = {}
+    for dt in ((np.float32,) if quick else (np.float32, np.float64)):
+        x, y, z, pos, X, bias, yt = (torch.from_numpy(v) for v in elementwise_inputs(dt))
+        name = np.dtype(dt).name
+        fns = _elementwise_fns(torch, x, y, z, pos, X, bias, yt)
+        cands.update({f"{name}/{k}": f for k, f in fns.items()})
+    return cands
+
+
+def _conv(torch, quick):
+    from .kernels import conv_inputs
+    x, w, b = (torch.tensor(v, requires_grad=True) for v in conv_inputs())
+
+    def step():
+        x.grad = w.grad = b.grad = None
+        torch.nn.functional.conv2d(x, w, b, padding=1).sum().backward()
+    return {"conv": step}
+
+
+def _overhead(torch, quick):
+    from .overhead import _chain, inputs
+    xv, cv = inputs()
+    x = torch.tensor(xv, requires_grad=True)
+    c = torch.tensor(cv)
+
+    def step():
+        x.grad = None
+        _chain(x, c).sum().backward()
+    return {"chain": step}
+
+
+def _training(torch, quick):
+    from .training import torch_step
+    return {"mlp": torch_step(torch, "mlp"), "cnn": torch_step(torch, "cnn")}
+
+
+SECTIONS = {"matmul": _matmul, "elementwise": _elementwise, "conv": _conv,
+            "overhead": _overhead, "training": _training}
+
+
+def main() -> None:
+    import torch
+
+    from . import timing
+    section = sys.argv[1]
+    timing.QUICK[0] = "--quick" in sys.argv
+    cands = SECTIONS[section](torch, timing.QUICK[0])
+    opts = {"training": {"target": 0.05}, "conv": {"target": 0.05}}.get(section, {})
+    res = {}
+    for k, fn in cands.items():   # one at a time, like the parent's per-shape groups
+        res.update(timing.compare({k: fn}, **opts))
+    info = {"version": torch.__version__, "threads": torch.get_num_threads()}
+    print(json.dumps({"torch": info, "stats": res}))
+
+
+if __name__ == "__main__":
+    main()

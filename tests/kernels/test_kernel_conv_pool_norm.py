@@ -1,0 +1,95 @@
+import numpy as np
+import pytest
+
+from tests.kernels._helpers import DTYPES, tol
+
+# (kh, kw, sh, sw, ph, pw, dh, dw)
+GEOMETRIES = [(3, 3, 1, 1, 1, 1, 1, 1), (1, 1, 1, 1, 0, 0, 1, 1), (3, 2, 2, 1, 0, 1, 1, 2),
+              (5, 5, 2, 2, 2, 2, 1, 1), (2, 2, 2, 2, 0, 0, 1, 1), (3, 3, 3, 2, 1, 0, 2, 1)]
+
+
+def _kernel(module, name):
+    import importlib
+    k = getattr(importlib.import_module(f"autograd.kernels.{module}"), name)
+    return k.implementation("numba"), k.reference
+
+
+def _x(dtype, shape=(2, 3, 11, 9), seed=0):
+    x = np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+    return [x, np.ascontiguousarray(x.transpose(0, 1, 3, 2)).transpose(0, 1, 3, 2),
+            x[:, ::1, :, :][..., ::-1]]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("geom", GEOMETRIES)
+def test_im2col_col2im(paths, dtype, geom):
+    fn, ref = _kernel("im2col", "im2col")
+    bfn, bref = _kernel("im2col", "col2im")
+    for x in _x(dtype):
+        cols = fn(x, *geom)
+        want = ref(x, *geom)
+        assert cols.dtype == dtype
+        np.testing.assert_array_equal(cols, want)
+        g = np.random.default_rng(1).standard_normal(cols.shape).astype(dtype)
+        np.testing.assert_allclose(bfn(g, 3, 11, 9, *geom), bref(g, 3, 11, 9, *geom),
+                                   **tol(dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_im2col_empty_and_tiny(paths, dtype):
+    fn, ref = _kernel("im2col", "im2col")
+    for x in (np.zeros((0, 2, 5, 5), dtype), np.ones((1, 1, 1, 1), dtype)):
+        np.testing.assert_array_equal(fn(x, 1, 1, 1, 1, 0, 0, 1, 1),
+                                      ref(x, 1, 1, 1, 1, 0, 0, 1, 1))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("geom", GEOMETRIES)
+def test_max_pool(paths, dtype, geom):
+    fn, ref = _kernel("pool", "max_pool2d")
+    bfn, bref = _kernel("pool", "max_pool2d_backward")
+    if geom[4] > geom[0] // 2 or geom[5] > geom[1] // 2:
+        pytest.skip("padding larger than half the window (PyTorch rejects it)")
+    for x in _x(dtype):
+        x = x.copy()
+        x[0, 0, 2, 2] = np.nan
+        x[1, 1, :2, :2] = 1.0  # ties
+        (out, idx), (out2, idx2) = fn(x, *geom), ref(x, *geom)
+        assert out.dtype == dtype and idx.dtype == np.int64
+        np.testing.assert_array_equal(out, out2)
+        np.testing.assert_array_equal(idx, idx2)
+        g = np.random.default_rng(1).standard_normal(out.shape).astype(dtype)
+        np.testing.assert_allclose(bfn(g, idx, 11, 9), bref(g, idx2, 11, 9), **tol(dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("geom", [g[:6] for g in GEOMETRIES])
+@pytest.mark.parametrize("include_pad", [True, False])
+def test_avg_pool(paths, dtype, geom, include_pad):
+    fn, ref = _kernel("pool", "avg_pool2d")
+    bfn, bref = _kernel("pool", "avg_pool2d_backward")
+    if geom[4] > geom[0] // 2 or geom[5] > geom[1] // 2:
+        pytest.skip("padding larger than half the window")
+    for x in _x(dtype):
+        out = fn(x, *geom, include_pad)
+        assert out.dtype == dtype
+        np.testing.assert_allclose(out, ref(x, *geom, include_pad), **tol(dtype))
+        g = np.random.default_rng(1).standard_normal(out.shape).astype(dtype)
+        np.testing.assert_allclose(bfn(g, 11, 9, *geom, include_pad),
+                                   bref(g, 11, 9, *geom, include_pad), **tol(dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(1, 1, 1), (2, 3, 1), (16, 5, 40), (7, 4, 3)])
+def test_batch_norm(paths, dtype, shape):
+    fn, ref = _kernel("batchnorm", "batch_norm_forward")
+    bfn, bref = _kernel("batchnorm", "batch_norm_backward")
+    x = (np.random.default_rng(0).standard_normal(shape) * 3 + 50).astype(dtype)
+    t = {"rtol": 2e-3, "atol": 2e-3} if dtype == np.float32 else {"rtol": 1e-8, "atol": 1e-8}
+    for xv in (x, np.ascontiguousarray(x.transpose(0, 2, 1)).transpose(0, 2, 1)):
+        got, want = fn(xv, 1e-5), ref(xv, 1e-5)
+        for u, v in zip(got, want):
+            assert u.dtype == v.dtype == dtype and u.shape == v.shape
+            np.testing.assert_allclose(u, v, **t)
+        g = np.random.default_rng(1).standard_normal(shape).astype(dtype)
+        np.testing.assert_allclose(bfn(g, got[0], got[3]), bref(g, want[0], want[3]), **t)

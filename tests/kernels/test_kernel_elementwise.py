@@ -1,0 +1,104 @@
+import numpy as np
+import pytest
+
+from tests.kernels._helpers import DTYPES, numba_and_ref, tol, variants
+
+SHAPES = [(0,), (1,), (7,), (33, 65), (2, 3, 50), (1, 1)]
+BINARY = ["add", "sub", "mul", "div", "maximum", "minimum", "power"]
+UNARY = ["neg", "sqrt", "absolute", "relu", "exp", "log", "tanh", "sin", "cos", "sigmoid"]
+
+
+def _inputs(name, rng, shape, dtype):
+    for label, x in variants(rng, shape, dtype):
+        if name in ("sqrt", "log"):
+            x = np.abs(x) + dtype(0.1)
+        yield label, x
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("name", UNARY)
+def test_unary_matches_reference(paths, name, shape, dtype):
+    rng = np.random.default_rng(0)
+    fn, ref = numba_and_ref(name)
+    for _, x in _inputs(name, rng, shape, dtype):
+        got, want = fn(x), ref(x)
+        assert got.dtype == want.dtype == dtype and got.shape == want.shape
+        np.testing.assert_allclose(got, want, **tol(dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_leaky_relu_and_nan(paths, dtype):
+    fn, ref = numba_and_ref("leaky_relu")
+    x = np.array([-2, -0.0, 0, 3, np.nan, -np.inf], dtype)
+    np.testing.assert_array_equal(fn(x, 0.1), ref(x, 0.1))
+    relu, relu_ref = numba_and_ref("relu")
+    np.testing.assert_array_equal(relu(x), relu_ref(x))
+
+
+BROADCASTS = [((40, 30), (40, 30)), ((40, 30), (30,)), ((30,), (40, 30)), ((40, 30), (1, 30)),
+              ((40, 30), ()), ((), (40, 30)), ((4, 1, 30), (5, 30)), ((40, 1), (1, 30)),
+              ((0, 30), (30,)), ((1,), (1,)), ((1024 * 3,), (1,))]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shapes", BROADCASTS)
+@pytest.mark.parametrize("name", BINARY)
+def test_binary_matches_reference(paths, name, shapes, dtype):
+    rng = np.random.default_rng(1)
+    fn, ref = numba_and_ref(name)
+    sa, sb = shapes
+    a = rng.standard_normal(sa).astype(dtype)
+    b = rng.standard_normal(sb).astype(dtype)
+    if name == "power":
+        a = np.abs(a) + dtype(0.5)
+    got, want = fn(a, b), ref(a, b)
+    assert got.dtype == want.dtype == dtype and got.shape == want.shape
+    np.testing.assert_allclose(got, want, **tol(dtype))
+    if a.ndim == 2 and a.size:  # a non-contiguous view of the same values
+        wide = np.repeat(a, 2, axis=1)[:, ::2]
+        np.testing.assert_allclose(fn(wide, b), ref(wide, b), **tol(dtype))
+
+
+def test_binary_nan_and_mixed_dtypes(paths):
+    fn, ref = numba_and_ref("maximum")
+    a = np.array([np.nan, 1, 2, np.nan] * 3000, np.float32)
+    b = np.array([0, np.nan, 1, np.nan] * 3000, np.float32)
+    np.testing.assert_array_equal(fn(a, b), ref(a, b))
+    add, add_ref = numba_and_ref("add")
+    x32, x64 = np.ones(9000, np.float32), np.ones(9000, np.float64)
+    assert add(x32, x64).dtype == add_ref(x32, x64).dtype == np.float64
+    xi = np.arange(9000)
+    np.testing.assert_array_equal(add(xi, xi), add_ref(xi, xi))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(0,), (1,), (50, 41)])
+def test_fused(paths, shape, dtype):
+    rng = np.random.default_rng(2)
+    a, b, c = (rng.standard_normal(shape).astype(dtype) for _ in range(3))
+    fma, fma_ref = numba_and_ref("fma")
+    got = fma(a, b, c)
+    assert got.dtype == dtype
+    np.testing.assert_allclose(got, fma_ref(a, b, c), **tol(dtype))
+    np.testing.assert_allclose(fma(a, b, c[..., :1]), fma_ref(a, b, c[..., :1]), **tol(dtype))
+    bias = rng.standard_normal(shape[-1:]).astype(dtype)
+    ba, ba_ref = numba_and_ref("bias_act")
+    ab, ab_ref = numba_and_ref("act_backward")
+    for act in ("identity", "relu", "tanh", "sigmoid"):
+        y = ba(a, bias, act)
+        assert y.dtype == dtype
+        np.testing.assert_allclose(y, ba_ref(a, bias, act), **tol(dtype))
+        np.testing.assert_allclose(ab(b, y, act), ab_ref(b, y, act), **tol(dtype))
+
+
+def test_fused_bad_input():
+    ba, _ = numba_and_ref("bias_act")
+    with pytest.raises(ValueError):
+        ba(np.ones((3, 4)), np.ones(4), "gelu")
+    ab, _ = numba_and_ref("act_backward")
+    with pytest.raises(ValueError):
+        ab(np.ones(3), np.ones(3), "swish")
+    add, _ = numba_and_ref("add")
+    with pytest.raises(ValueError):
+        add(np.ones((9000, 3)), np.ones((9000, 2)))

@@ -1,0 +1,80 @@
+import numpy as np
+import pytest
+
+from tests.kernels._helpers import DTYPES, numba_and_ref, tol, variants
+
+AXES = [None, 0, 1, -1, (0, 1), (1, 2), (0, 2), (0, 1, 2)]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(0, 3, 4), (1, 1, 1), (6, 35, 19), (3, 1, 40)])
+@pytest.mark.parametrize("name", ["sum", "amax", "amin"])
+def test_reductions_match_reference(paths, name, shape, dtype):
+    fn, ref = numba_and_ref(name)
+    rng = np.random.default_rng(0)
+    for _, x in variants(rng, shape, dtype):
+        for axis in AXES:
+            for keepdims in (False, True):
+                try:
+                    want = ref(x, axis, keepdims)
+                except ValueError:  # max of an empty axis: same error from numba's path
+                    with pytest.raises(ValueError):
+                        fn(x, axis, keepdims)
+                    continue
+                got = fn(x, axis, keepdims)
+                assert got.dtype == want.dtype and got.shape == want.shape
+                np.testing.assert_allclose(got, want, **tol(dtype))
+
+
+def test_max_propagates_nan(paths):
+    fn, ref = numba_and_ref("amax")
+    x = np.arange(60, dtype=np.float32).reshape(3, 4, 5)
+    x[1, 2, 3] = np.nan
+    for axis in (0, 1, 2, None):
+        np.testing.assert_array_equal(fn(x, axis), ref(x, axis))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("axis", [0, 1, 2, -1])
+def test_max_argmax(paths, dtype, axis):
+    fn, ref = numba_and_ref("max_argmax")
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 4, (5, 6, 7)).astype(dtype)   # ties: the first maximum wins
+    x[0, 0, 0] = np.nan
+    for keepdims in (False, True):
+        (m, i), (m2, i2) = fn(x, axis, keepdims), ref(x, axis, keepdims)
+        np.testing.assert_array_equal(m, m2)
+        np.testing.assert_array_equal(i, i2)
+        assert m.dtype == dtype and i.dtype == np.int64
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("axis", [None, 0, 1, (0, 1), -1])
+def test_mean_var(paths, dtype, axis):
+    fn, ref = numba_and_ref("mean_var")
+    x = (np.random.default_rng(2).standard_normal((40, 30)) * 3 + 1000).astype(dtype)
+    for ddof in (0, 1):
+        (m, v), (m2, v2) = fn(x, axis, False, ddof), ref(x, axis, False, ddof)
+        assert m.dtype == v.dtype == dtype
+        np.testing.assert_allclose(m, m2, rtol=1e-5 if dtype == np.float32 else 1e-12)
+        np.testing.assert_allclose(v, v2, rtol=1e-3 if dtype == np.float32 else 1e-9)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("gshape,shape", [((7, 5), (5,)), ((7, 5), (1, 5)), ((7, 5), (7, 1)),
+                                          ((2, 7, 5), (5,)), ((3, 4), (3, 4)), ((0, 5), (5,)),
+                                          ((4, 3), ()), ((4, 3), (1, 1))])
+def test_sum_to_shape(paths, dtype, gshape, shape):
+    fn, ref = numba_and_ref("sum_to_shape")
+    g = np.random.default_rng(3).standard_normal(gshape).astype(dtype)
+    got, want = fn(g, shape), ref(g, shape)
+    assert got.shape == tuple(shape) and got.dtype == dtype
+    np.testing.assert_allclose(got, want, **tol(dtype))
+
+
+def test_bad_axis():
+    fn, _ = numba_and_ref("sum")
+    with pytest.raises((ValueError, TypeError)):
+        fn(np.ones((100, 100)), 3)
+    with pytest.raises((ValueError, TypeError)):
+        fn(np.ones((100, 100)), (0, 0))
