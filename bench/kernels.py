@@ -43,6 +43,16 @@ def _impl(name):
 
 
 def bench_matmul() -> None:
+    """At the machine's full width: OpenBLAS gets every core here (numbagrad's default is one
+    BLAS thread, see autograd/threads.py), so the figures compare with the peak."""
+    from autograd.kernels.jit.threads import cpu_count
+    from autograd.threads import blas_threads
+
+    with blas_threads(cpu_count()):
+        _bench_matmul()
+
+
+def _bench_matmul() -> None:
     from autograd.kernels.jit.matmul import matmul_blocked
 
     pk = machine.peak()

@@ -13,6 +13,7 @@ import numpy as np
 from autograd import Tensor
 from autograd.ops.conv import Conv2d as _Conv2dOp
 from autograd.ops.conv import Geometry
+from autograd.ops.linalg import MatMul
 from autograd.ops.loss import BinaryCrossEntropy as _BCEOp
 from autograd.ops.loss import CrossEntropyIndex as _CrossEntropyOp
 from autograd.ops.loss import Softplus as _SoftplusOp
@@ -112,7 +113,10 @@ def _linear(x, weight, bias, layer: str) -> Tensor:
     if x.ndim == 0 or x.shape[-1] != weight.shape[-1]:
         raise ShapeError(f"{layer}: expected input with {weight.shape[-1]} features in its last "
                          f"dim, got shape {tuple(x.shape)}")
-    out = x @ weight.mT if weight.ndim == 2 else x @ weight
+    if weight.ndim == 2 and x.ndim >= 2:  # x W^T with the transpose as a kernel flag
+        out = MatMul.apply(x, weight, trans_b=True)
+    else:
+        out = x @ weight.mT if weight.ndim == 2 else x @ weight
     return out if bias is None else out + bias
 
 

@@ -6,23 +6,33 @@ from ..function import Function
 
 
 class MatMul(Function):
-    """C = A @ B;  dA = dC @ B^T,  dB = A^T @ dC (summed over broadcast batch dims)."""
+    """C = op(A) @ op(B), op = transpose of the last two dims when its flag is set.
+
+    For plain C = A @ B: dA = dC @ B^T, dB = A^T @ dC; the transposes are kernel flags (no
+    copy, no permute node), and the gradients are summed over broadcast batch dims."""
     save_inputs = True
 
-    def forward(self, a, b):
-        if a.shape[-1] != b.shape[-2]:
+    def forward(self, a, b, trans_a=False, trans_b=False):
+        k_a = a.shape[-2] if trans_a else a.shape[-1]
+        k_b = b.shape[-1] if trans_b else b.shape[-2]
+        if k_a != k_b:
             raise ValueError(f"matmul: shapes {a.shape} and {b.shape} are not aligned "
-                             f"({a.shape[-1]} != {b.shape[-2]})")
-        self.a_shape, self.b_shape = a.shape, b.shape
-        return K.matmul(a, b)
+                             f"({k_a} != {k_b})")
+        self.a_shape, self.b_shape, self.trans = a.shape, b.shape, (trans_a, trans_b)
+        return K.matmul(a, b, trans_a, trans_b)
 
     def backward(self, g):
         na, nb = self.next
+        ta, tb = self.trans
         ga = gb = None
         if na is not None:
             b = self.saved_input(1)
-            ga = (g @ b.mT).sum_to(self.a_shape)
+            # dA = dC op(B)^T, transposed back when A entered transposed
+            ga = (MatMul.apply(b, g, trans_a=tb, trans_b=True) if ta
+                  else MatMul.apply(g, b, trans_b=not tb)).sum_to(self.a_shape)
         if nb is not None:
             a = self.saved_input(0)
-            gb = (a.mT @ g).sum_to(self.b_shape)
+            # dB = op(A)^T dC, transposed back when B entered transposed
+            gb = (MatMul.apply(g, a, trans_a=True, trans_b=ta) if tb
+                  else MatMul.apply(a, g, trans_a=not ta)).sum_to(self.b_shape)
         return ga, gb

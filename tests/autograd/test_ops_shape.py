@@ -91,3 +91,20 @@ def test_shape_errors():
         autograd.stack([autograd.ones(2), autograd.ones(3)])
     with pytest.raises(ValueError, match="matmul"):
         autograd.tensor(2.0) @ autograd.ones(2)
+
+
+@pytest.mark.parametrize("trans_a", [False, True])
+@pytest.mark.parametrize("trans_b", [False, True])
+def test_matmul_op_with_transpose_flags(trans_a, trans_b, rng):
+    from autograd.ops.linalg import MatMul
+    a = autograd.tensor(rng.standard_normal((2, 4, 3) if trans_a else (2, 3, 4)),
+                        requires_grad=True)
+    b = autograd.tensor(rng.standard_normal((5, 4) if trans_b else (4, 5)), requires_grad=True)
+
+    def f(p, q):
+        return MatMul.apply(p, q, trans_a=trans_a, trans_b=trans_b)
+    expected = (np.swapaxes(a.data, -1, -2) if trans_a else a.data) @ (
+        b.data.T if trans_b else b.data)
+    np.testing.assert_allclose(f(a, b).data, expected, rtol=1e-12)
+    assert gradcheck(f, (a, b))
+    assert gradgradcheck(f, (a, b))

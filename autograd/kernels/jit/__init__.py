@@ -8,8 +8,8 @@ numpy reference, and calls `njit(cache=True)` kernels compiled per dtype on firs
 
 Thread pools (see `threads.py`): before numba starts its OpenMP pool we make its threads
 passive (they sleep as soon as a parallel region ends instead of spinning), so a BLAS call
-right after a numba kernel finds the cores free; OpenBLAS itself is put on one thread at
-the first matmul and large products are split by us.
+right after a numba kernel finds the cores free; OpenBLAS's thread count is set in
+`autograd/threads.py` (one thread by default).
 """
 from __future__ import annotations
 

@@ -5,8 +5,7 @@ one on the calling thread and one on a helper thread, runs on both cores (measur
 threads of np.exp on 4M floats, 1.4x faster on a machine where another process held part
 of a core). The helper blocks on a semaphore between calls (never spins), so it never
 fights numba's OpenMP threads (made passive in `jit/__init__.py`) or OpenBLAS's.
-`get_blas_threads` / `set_blas_threads` / `blas_threads` reach numpy's OpenBLAS through
-ctypes (no threadpoolctl needed) for benchmarks and experiments.
+(OpenBLAS's own thread count is set in `autograd/threads.py`.)
 
 Not done here, and why: splitting a matmul into chunks on two Python threads with
 1-thread OpenBLAS gave no speed-up (this OpenBLAS build serialises concurrent calls), so
@@ -14,73 +13,11 @@ matmul keeps OpenBLAS's own threads.
 """
 from __future__ import annotations
 
-import ctypes
-import glob
 import itertools
 import os
 import threading
 
-import numpy as np
-
 _state: dict = {}
-
-
-def _openblas():
-    """(set_num_threads, get_num_threads) of the OpenBLAS numpy uses, or None."""
-    if "lib" in _state:
-        return _state["lib"]
-    found = None
-    libdirs = [os.path.join(os.path.dirname(os.path.dirname(np.__file__)), "numpy.libs"),
-               os.path.join(os.path.dirname(np.__file__), ".libs")]
-    names = [("scipy_openblas_set_num_threads64_", "scipy_openblas_get_num_threads64_"),
-             ("scipy_openblas_set_num_threads", "scipy_openblas_get_num_threads"),
-             ("openblas_set_num_threads64_", "openblas_get_num_threads64_"),
-             ("openblas_set_num_threads", "openblas_get_num_threads")]
-    for d in libdirs:
-        for path in glob.glob(os.path.join(d, "*openblas*.so*")):
-            try:
-                lib = ctypes.CDLL(path)
-            except OSError:
-                continue
-            for set_name, get_name in names:
-                if hasattr(lib, set_name) and hasattr(lib, get_name):
-                    found = (getattr(lib, set_name), getattr(lib, get_name))
-                    break
-            if found:
-                break
-        if found:
-            break
-    _state["lib"] = found
-    return found
-
-
-def get_blas_threads() -> int | None:
-    lib = _openblas()
-    return None if lib is None else int(lib[1]())
-
-
-def set_blas_threads(n: int) -> None:
-    lib = _openblas()
-    if lib is not None:
-        lib[0](int(n))
-
-
-class blas_threads:
-    """Context manager: OpenBLAS with n threads inside."""
-
-    def __init__(self, n: int | None = None):
-        self.n = n
-
-    def __enter__(self):
-        self.old = get_blas_threads()
-        n = self.n or self.old
-        if self.old is not None and n:
-            set_blas_threads(n)
-        return self
-
-    def __exit__(self, *exc):
-        if self.old is not None:
-            set_blas_threads(self.old)
 
 
 def cpu_count() -> int:
