@@ -79,6 +79,8 @@ def run_backward(outputs: list, grad_outputs: list, retain_graph: bool, create_g
                 if child is None:
                     continue
                 if g is not None:
+                    if g.data.dtype != child.dtype:  # float32 input that met float64
+                        g = g.astype(child.dtype)
                     prev = pending.get(child)
                     pending[child] = g if prev is None else prev + g
                 deps[child] -= 1

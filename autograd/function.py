@@ -61,6 +61,7 @@ class Function:
                     f"tensor was modified in place after the view was taken; take the view "
                     f"again after the in-place operation")
         out = Tensor._make(data, True, self)
+        self.dtype = data.dtype  # gradients reaching this node are cast to it
         self.next = tuple([t.grad_fn if t.grad_fn is not None else (t if t.requires_grad
                                                                       else None)
                            for t in inputs])
@@ -119,7 +120,8 @@ class Function:
         """Drop everything forward kept for backward (saved tensors, masks, indices), keeping
         only the graph's shape; called after backward unless retain_graph=True."""
         state = self.__dict__
-        kept = {k: state[k] for k in ("next", "_hooks", "_retained", "created_at") if k in state}
+        kept = {k: state[k] for k in ("next", "dtype", "_hooks", "_retained", "created_at")
+                if k in state}
         state.clear()
         state.update(kept)
         self.freed = True

@@ -37,7 +37,7 @@ def test_each_kernel_compiles_once_per_dtype():
     K.relu(x * 2)
     K.relu(x[::2].copy())
     assert E._unary_flat.compiled[(np.dtype(np.float32), True)] is fn
-    assert len(fn.signatures) == 1
+    assert len(getattr(fn, "__wrapped__", fn).signatures) == 1
 
 
 @pytest.mark.parametrize("bad", [None, "abc", [[1.0, 2.0]], 3.0])

@@ -208,8 +208,6 @@ def test_threads_training_nn_models_match_sequential():
             np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.xfail(strict=True, reason="core-bugs.md #14: with numba's workqueue threading layer "
-                                       "(no libgomp / tbb), two threads abort the process")
 def test_parallel_kernels_from_threads_with_workqueue_layer(parallel_numba_cache):
     """numba falls back to its workqueue layer where neither OpenMP nor TBB is installed
     (slim containers); that layer aborts the whole process (SIGABRT) when parallel kernels

@@ -77,16 +77,12 @@ def test_parallel_variant_is_parallel_on_a_fresh_cache(tmp_path):
     assert _threads_started(tmp_path, [True])
 
 
-@pytest.mark.xfail(strict=True, reason="core-bugs.md #13: the numba cache serves the serial "
-                                       "variant to the parallel one (and vice versa)")
 def test_cached_serial_variant_does_not_replace_the_parallel_one(tmp_path):
     # the serial call compiles and caches the serial variant; the parallel call must still
-    # get parallel code (today it loads the serial code from the cache just written)
+    # get parallel code (jit/_common.py caches the two under different names)
     assert _threads_started(tmp_path, [False, True])
 
 
-@pytest.mark.xfail(strict=True, reason="core-bugs.md #13: the numba cache serves the parallel "
-                                       "variant to the serial one")
 def test_cached_parallel_variant_does_not_replace_the_serial_one(tmp_path):
     assert _threads_started(tmp_path, [True])       # caches the parallel variant
     assert not _threads_started(tmp_path, [False])  # a fresh process: serial must stay serial

@@ -175,8 +175,6 @@ def test_setitem_differentiable_basic():
     np.testing.assert_array_equal(x.grad.data, [[3, 3, 3], [1, 1, 1]])
 
 
-@pytest.mark.xfail(strict=True, reason="core-bugs.md #12: the gradient of a float32 input that "
-                                       "met a float64 tensor comes back float64")
 @pytest.mark.parametrize("how", ["grad", "grad-create-graph", "backward-create-graph", "hook"])
 def test_gradient_dtype_matches_input_dtype(how):
     a = autograd.tensor(np.ones(3, np.float32), requires_grad=True)

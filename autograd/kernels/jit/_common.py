@@ -1,6 +1,8 @@
 """Shared helpers of the numba kernels: lazy compilation with explicit signatures, checks."""
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 from numba import njit
 
@@ -36,10 +38,39 @@ class lazy_njit:
             from numba import from_dtype
             if self.parallel is not None:
                 parallel = self.parallel
+            pyfunc = _renamed(self.pyfunc, "_parallel") if parallel else self.pyfunc
             fn = njit(self.make_sig(from_dtype(np.dtype(dtype))), parallel=parallel,
-                      **self.options)(self.pyfunc)
+                      **self.options)(pyfunc)
+            if parallel:
+                fn = _one_launch_at_a_time(fn)
             self.compiled[key] = fn
         return fn
+
+
+_PARALLEL_LAUNCH = threading.Lock()
+
+
+def _one_launch_at_a_time(fn):
+    """Serialise parallel kernel launches across Python threads. Each launch already uses
+    every core, so little is lost; and numba's fallback `workqueue` threading layer (where
+    neither OpenMP nor TBB is installed) aborts the process on concurrent launches."""
+    def launch(*args):
+        with _PARALLEL_LAUNCH:
+            return fn(*args)
+    launch.__wrapped__ = fn
+    return launch
+
+
+def _renamed(pyfunc, suffix: str):
+    """A copy of pyfunc under another qualified name. numba's disk cache is keyed by the
+    function's qualified name and signature, not by `parallel`, so without this the serial
+    and parallel variants of one kernel would overwrite each other in the cache."""
+    import types
+    copy = types.FunctionType(pyfunc.__code__, pyfunc.__globals__, pyfunc.__name__ + suffix,
+                              pyfunc.__defaults__, pyfunc.__closure__)
+    copy.__qualname__ = pyfunc.__qualname__ + suffix
+    copy.__module__ = pyfunc.__module__
+    return copy
 
 
 def float_dtype(name: str, *arrays: np.ndarray) -> np.dtype:
