@@ -39,12 +39,10 @@ def _valid_range(size: int, out: int, offset: int, s: int, p: int) -> tuple:
     return lo, max(hi, lo), start + lo * s
 
 
-@kernel
-def im2col(x, kh, kw, sh, sw, ph, pw, dh, dw):
-    """(N, C, H, W) -> (N, C*kh*kw, OH*OW) patch matrix (see the module docstring)."""
-    n, c, h, w = x.shape
-    oh, ow = conv_output_size(h, kh, sh, ph, dh), conv_output_size(w, kw, sw, pw, dw)
-    cols = np.zeros((n, c, kh, kw, max(oh, 0), max(ow, 0)), dtype=x.dtype)
+def _windows(h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw):
+    """Yield, per kernel tap (i, j), ((output slices), (input slices), (i, j)) for the
+    output positions whose receptive field reads a real pixel at that tap (padding is
+    skipped, never materialised)."""
     for i in range(kh):
         lo_h, hi_h, h0 = _valid_range(h, oh, i * dh, sh, ph)
         if hi_h <= lo_h:
@@ -53,8 +51,21 @@ def im2col(x, kh, kw, sh, sw, ph, pw, dh, dw):
             lo_w, hi_w, w0 = _valid_range(w, ow, j * dw, sw, pw)
             if hi_w <= lo_w:
                 continue
-            cols[:, :, i, j, lo_h:hi_h, lo_w:hi_w] = x[
-                :, :, h0:h0 + (hi_h - lo_h - 1) * sh + 1:sh, w0:w0 + (hi_w - lo_w - 1) * sw + 1:sw]
+            yield ((slice(lo_h, hi_h), slice(lo_w, hi_w)),
+                   (slice(h0, h0 + (hi_h - lo_h - 1) * sh + 1, sh),
+                    slice(w0, w0 + (hi_w - lo_w - 1) * sw + 1, sw)),
+                   (i, j))
+
+
+@kernel
+def im2col(x, kh, kw, sh, sw, ph, pw, dh, dw):
+    """(N, C, H, W) -> (N, C*kh*kw, OH*OW) patch matrix (see the module docstring)."""
+    n, c, h, w = x.shape
+    oh, ow = conv_output_size(h, kh, sh, ph, dh), conv_output_size(w, kw, sw, pw, dw)
+    cols = np.zeros((n, c, kh, kw, max(oh, 0), max(ow, 0)), dtype=x.dtype)
+    for (os_h, os_w), (is_h, is_w), (i, j) in _windows(h, w, oh, ow, kh, kw, sh, sw, ph, pw,
+                                                         dh, dw):
+        cols[:, :, i, j, os_h, os_w] = x[:, :, is_h, is_w]
     return cols.reshape(n, c * kh * kw, max(oh, 0) * max(ow, 0))
 
 
@@ -65,14 +76,7 @@ def col2im(cols, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw):
     oh, ow = conv_output_size(H, kh, sh, ph, dh), conv_output_size(W, kw, sw, pw, dw)
     c6 = cols.reshape(n, C, kh, kw, max(oh, 0), max(ow, 0))
     x = np.zeros((n, C, H, W), dtype=cols.dtype)
-    for i in range(kh):
-        lo_h, hi_h, h0 = _valid_range(H, oh, i * dh, sh, ph)
-        if hi_h <= lo_h:
-            continue
-        for j in range(kw):
-            lo_w, hi_w, w0 = _valid_range(W, ow, j * dw, sw, pw)
-            if hi_w <= lo_w:
-                continue
-            x[:, :, h0:h0 + (hi_h - lo_h - 1) * sh + 1:sh,
-              w0:w0 + (hi_w - lo_w - 1) * sw + 1:sw] += c6[:, :, i, j, lo_h:hi_h, lo_w:hi_w]
+    for (os_h, os_w), (is_h, is_w), (i, j) in _windows(H, W, oh, ow, kh, kw, sh, sw, ph, pw,
+                                                         dh, dw):
+        x[:, :, is_h, is_w] += c6[:, :, i, j, os_h, os_w]
     return x

@@ -23,24 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from .backend import kernel
-from .im2col import _valid_range, conv_output_size
-
-
-def _windows(h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw):
-    """Yield, per kernel offset, (output slice, input slice) of the positions that read a
-    real pixel."""
-    for i in range(kh):
-        lo_h, hi_h, h0 = _valid_range(h, oh, i * dh, sh, ph)
-        if hi_h <= lo_h:
-            continue
-        for j in range(kw):
-            lo_w, hi_w, w0 = _valid_range(w, ow, j * dw, sw, pw)
-            if hi_w <= lo_w:
-                continue
-            yield ((slice(lo_h, hi_h), slice(lo_w, hi_w)),
-                   (slice(h0, h0 + (hi_h - lo_h - 1) * sh + 1, sh),
-                    slice(w0, w0 + (hi_w - lo_w - 1) * sw + 1, sw)),
-                   (i * dh, j * dw))
+from .im2col import _windows, conv_output_size
 
 
 @kernel
@@ -52,14 +35,14 @@ def max_pool2d(x, kh, kw, sh, sw, ph, pw, dh, dw):
     argmax = np.full((n, c, oh, ow), -1, dtype=np.int64)
     rows = np.arange(oh)[:, None] * sh - ph
     cols = np.arange(ow)[None, :] * sw - pw
-    for (os_h, os_w), (is_h, is_w), (i_off, j_off) in _windows(h, w, oh, ow, kh, kw, sh, sw,
-                                                                ph, pw, dh, dw):
+    for (os_h, os_w), (is_h, is_w), (i, j) in _windows(h, w, oh, ow, kh, kw, sh, sw, ph, pw,
+                                                       dh, dw):
         v = x[:, :, is_h, is_w]
         cur = out[:, :, os_h, os_w]
         better = (v > cur) | (np.isnan(v) & ~np.isnan(cur))
         cur[better] = v[better]
         # flat index of the pixel this offset reads, for every output in the slice
-        flat = (rows[os_h] + i_off) * w + (cols[:, os_w] + j_off)
+        flat = (rows[os_h] + i * dh) * w + (cols[:, os_w] + j * dw)
         idx = argmax[:, :, os_h, os_w]
         idx[better] = np.broadcast_to(flat, v.shape)[better]
     return out, argmax
