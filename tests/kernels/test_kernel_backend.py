@@ -31,7 +31,7 @@ def test_set_backend_switches_and_validates():
 
 def test_each_kernel_compiles_once_per_dtype():
     from autograd.kernels.jit import elementwise as E
-    x = np.ones(1 << 17, np.float32)
+    x = np.ones(2 * E.PARALLEL_ABOVE, np.float32)  # large enough for the parallel variant
     K.relu(x)
     fn = E._unary_flat.compiled[(np.dtype(np.float32), True)]
     K.relu(x * 2)
