@@ -32,7 +32,7 @@ def _outputs(fn, inputs) -> tuple:
     return tuple(o for o in out if isinstance(o, Tensor) and np.issubdtype(o.dtype, np.floating))
 
 
-def _analytic(outputs, wrt) -> list:
+def analytic_jacobian(outputs, wrt) -> list:
     """jac[o][i]: (outputs[o].size, wrt[i].size) Jacobian, one backward per output element."""
     jac = [[np.zeros((o.data.size, x.data.size)) for x in wrt] for o in outputs]
     for oi, o in enumerate(outputs):
@@ -49,7 +49,7 @@ def _analytic(outputs, wrt) -> list:
     return jac
 
 
-def _numerical(fn, inputs, wrt, n_out, eps) -> list:
+def numerical_jacobian(fn, inputs, wrt, n_out, eps) -> list:
     jac = [[None] * len(wrt) for _ in range(n_out)]
     with no_grad():
         for i, x in enumerate(wrt):
@@ -69,6 +69,14 @@ def _numerical(fn, inputs, wrt, n_out, eps) -> list:
     return jac
 
 
+def excess_over_tolerance(analytic: np.ndarray, numerical: np.ndarray, atol: float,
+                          rtol: float) -> np.ndarray:
+    """|analytic - numerical| - (atol + rtol |numerical|): positive where the check fails
+    (and +inf where either is NaN)."""
+    excess = np.abs(analytic - numerical) - (atol + rtol * np.abs(numerical))
+    return np.where(np.isnan(analytic) | np.isnan(numerical), np.inf, excess)
+
+
 def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
               raise_exception: bool = True) -> bool:
     """Check d fn / d inputs against central differences (f(x+eps) - f(x-eps)) / 2 eps, in
@@ -79,14 +87,13 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     if not wrt:
         raise ValueError("gradcheck: no input requires grad")
     outputs = _outputs(fn, inputs)
-    analytic = _analytic(outputs, wrt)
-    numerical = _numerical(fn, inputs, wrt, len(outputs), eps)
+    analytic = analytic_jacobian(outputs, wrt)
+    numerical = numerical_jacobian(fn, inputs, wrt, len(outputs), eps)
     positions = [i for i, t in enumerate(inputs) if any(t is x for x in wrt)]
     for oi, o in enumerate(outputs):
         for i, x in enumerate(wrt):
             a, n = analytic[oi][i], numerical[oi][i].reshape(analytic[oi][i].shape)
-            excess = np.abs(a - n) - (atol + rtol * np.abs(n))
-            excess = np.where(np.isnan(a) | np.isnan(n), np.inf, excess)
+            excess = excess_over_tolerance(a, n, atol, rtol)
             if excess.size and excess.max() > 0:
                 r, c = np.unravel_index(np.argmax(excess), excess.shape)
                 oidx = np.unravel_index(r, o.shape) if o.ndim else ()

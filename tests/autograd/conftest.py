@@ -3,8 +3,6 @@ numpy reference."""
 import numpy as np
 import pytest
 
-import autograd
-
 
 @pytest.fixture(autouse=True)
 def _on_both_backends(backend):
@@ -15,7 +13,3 @@ def _on_both_backends(backend):
 def rng():
     return np.random.default_rng(0)
 
-
-def t64(a, requires_grad=True):
-    """A float64 leaf for gradcheck."""
-    return autograd.tensor(np.asarray(a, dtype=np.float64), requires_grad=requires_grad)
