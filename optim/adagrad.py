@@ -39,6 +39,9 @@ class Adagrad(Optimizer):
         check_non_negative(options, "lr", "lr_decay", "weight_decay",
                            "initial_accumulator_value", "eps")
 
+    def _required_state(self, group: dict[str, Any]) -> tuple[str, ...]:
+        return ("step", "sum")
+
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         state = self.state[p]
         state["step"] = 0
@@ -53,7 +56,7 @@ class Adagrad(Optimizer):
             state = self.state[p] or self._init_state(p, group)  # a group added later
             state["step"] += 1
             clr = lr / (1 + (state["step"] - 1) * lr_decay)
-            update = (fused.adagrad_update if fused and fused.can_fuse(param, grad)
+            update = (fused.adagrad_update if fused and fused.can_fuse(param, grad, state["sum"])
                       else adagrad_update)
             update(param, grad, state["sum"], clr, weight_decay, eps, maximize)
 

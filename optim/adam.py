@@ -35,9 +35,16 @@ class Adam(Optimizer):
 
     def _check_options(self, options: dict[str, Any]) -> None:
         check_non_negative(options, "lr", "eps", "weight_decay")
-        for i, beta in enumerate(options["betas"]):
+        betas = options["betas"]
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"Invalid betas: expected two coefficients, got {betas!r}")
+        for i, beta in enumerate(betas):
             if not 0.0 <= beta < 1.0:
                 raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+
+    def _required_state(self, group: dict[str, Any]) -> tuple[str, ...]:
+        return ("step", "exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if group["amsgrad"]
+                                                    else ())
 
     def _update_group(self, group: dict[str, Any]) -> None:
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
@@ -60,7 +67,10 @@ class Adam(Optimizer):
             bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
             exp_avg_sq = state["exp_avg_sq"]
             max_exp_avg_sq = state["max_exp_avg_sq"] if amsgrad else exp_avg_sq  # unused then
-            update = fused.adam_update if fused and fused.can_fuse(param, grad) else adam_update
+            update = (fused.adam_update
+                      if fused and fused.can_fuse(param, grad, state["exp_avg"], exp_avg_sq,
+                                                  max_exp_avg_sq)
+                      else adam_update)
             update(param, grad, state["exp_avg"], exp_avg_sq, max_exp_avg_sq, decay, l2, beta1,
                    beta2, step_size, bias_correction2_sqrt, eps, amsgrad, maximize)
 

@@ -7,9 +7,11 @@ so the results agree with the reference bit for bit, in float32 too (the tests c
 
 The arrays must be of the parameter's dtype (float32 or float64) and, all but the gradient,
 C-contiguous (see `can_fuse`); they are flattened to 1-D views (the gradient, only read, to a
-C-ordered copy if need be), so that each kernel compiles once per dtype. Scalars arrive as
-Python floats (float64) and are rounded to the parameter's dtype inside, as numpy rounds a
-Python scalar.
+C-ordered copy if need be), so that each kernel compiles once per dtype. The kernels index
+every array by the parameter's size and numba checks no bounds, so each entry point first
+checks the arrays' shapes, dtypes and layout (`_check`) and raises ValueError if they differ.
+Scalars arrive as Python floats (float64) and are rounded to the parameter's dtype inside, as
+numpy rounds a Python scalar.
 
 This module imports numba; the optimisers import it on their first step under the "numba"
 backend (`autograd.set_backend`), never at `import optim`.
@@ -25,16 +27,52 @@ _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 _jit = njit(cache=True, error_model="numpy")  # numpy's error model: x/0 is inf, and loops vectorise
 
 
-def can_fuse(param: np.ndarray, grad: np.ndarray) -> bool:
-    """Whether the kernels can update `param` in place: C-contiguous float32/float64, and a
-    gradient of the same dtype."""
-    return param.dtype in _FLOATS and grad.dtype == param.dtype and param.flags.c_contiguous
+def can_fuse(param: np.ndarray, grad: np.ndarray, *buffers: np.ndarray) -> bool:
+    """Whether the kernels can update `param` in place: C-contiguous float32/float64, a
+    gradient of the same dtype, and `buffers` (the state, if given) C-contiguous arrays of
+    that dtype. Anything else takes the numpy reference. Shapes are not looked at here:
+    arrays of different shapes are an error on either path, which the kernels raise."""
+    dt = param.dtype
+    if dt not in _FLOATS or grad.dtype != dt or not param.flags.c_contiguous:
+        return False
+    return all(b.dtype == dt and b.flags.c_contiguous for b in buffers)
+
+
+def _check(kernel: str, names: tuple[str, ...], param: np.ndarray, grad: np.ndarray,
+           *buffers: np.ndarray) -> None:
+    """ValueError, naming the kernel and every array's shape and dtype, unless the arrays fit
+    the kernels: they loop over ``param.size`` and index every array with the same flat
+    index, writing through 1-D views of `param` and `buffers` (named `names`). So all must be
+    arrays of param's shape and dtype (float32/float64), and those written C-contiguous (a
+    ravel of anything else is a copy, and the update would be lost). This runs on every
+    step, for every parameter: a few attribute compares, the message only on failure."""
+    try:
+        shape, dt = param.shape, param.dtype
+        ok = (dt in _FLOATS and param.flags.c_contiguous and grad.shape == shape
+              and grad.dtype == dt)
+        for b in buffers:
+            ok = ok and b.shape == shape and b.dtype == dt and b.flags.c_contiguous
+    except AttributeError:  # not arrays
+        ok = False
+    if not ok:
+        arrays = zip(("param", "grad", *names), (param, grad, *buffers))
+        described = ", ".join(f"{name} {_describe(a)}" for name, a in arrays)
+        raise ValueError(f"{kernel}: every array must have the parameter's shape and dtype "
+                         f"(float32/float64; param and state C-contiguous), got {described}")
+
+
+def _describe(a: object) -> str:
+    if not isinstance(a, np.ndarray):
+        return f"of type {type(a).__name__}"
+    order = "" if a.flags.c_contiguous else " non-contiguous"
+    return f"{a.shape} {a.dtype}{order}"
 
 
 def sgd_update(param: np.ndarray, grad: np.ndarray, momentum_buffer: np.ndarray, lr: float,
                momentum: float, dampening: float, weight_decay: float, nesterov: bool,
                maximize: bool, first: bool) -> None:
     """`optim.sgd.sgd_update`, fused."""
+    _check("sgd_update", ("momentum_buffer",), param, grad, momentum_buffer)
     _sgd(param.ravel(), grad.ravel(), momentum_buffer.ravel(), float(lr), float(momentum),
          float(dampening), float(weight_decay), bool(nesterov), bool(maximize), bool(first))
 
@@ -42,6 +80,7 @@ def sgd_update(param: np.ndarray, grad: np.ndarray, momentum_buffer: np.ndarray,
 def adagrad_update(param: np.ndarray, grad: np.ndarray, state_sum: np.ndarray, clr: float,
                    weight_decay: float, eps: float, maximize: bool) -> None:
     """`optim.adagrad.adagrad_update`, fused."""
+    _check("adagrad_update", ("state_sum",), param, grad, state_sum)
     _adagrad(param.ravel(), grad.ravel(), state_sum.ravel(), float(clr), float(weight_decay),
              float(eps), bool(maximize))
 
@@ -51,6 +90,8 @@ def rmsprop_update(param: np.ndarray, grad: np.ndarray, square_avg: np.ndarray,
                    eps: float, weight_decay: float, momentum: float, centered: bool,
                    maximize: bool) -> None:
     """`optim.rmsprop.rmsprop_update`, fused."""
+    _check("rmsprop_update", ("square_avg", "grad_avg", "momentum_buffer"), param, grad,
+           square_avg, grad_avg, momentum_buffer)
     _rmsprop(param.ravel(), grad.ravel(), square_avg.ravel(), grad_avg.ravel(),
              momentum_buffer.ravel(), float(lr), float(alpha), float(eps), float(weight_decay),
              float(momentum), bool(centered), bool(maximize))
@@ -61,6 +102,8 @@ def adam_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray,
                 weight_decay: float, beta1: float, beta2: float, step_size: float,
                 bias_correction2_sqrt: float, eps: float, amsgrad: bool, maximize: bool) -> None:
     """`optim.adam.adam_update`, fused."""
+    _check("adam_update", ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"), param, grad, exp_avg,
+           exp_avg_sq, max_exp_avg_sq)
     _adam(param.ravel(), grad.ravel(), exp_avg.ravel(), exp_avg_sq.ravel(),
           max_exp_avg_sq.ravel(), float(decay), float(weight_decay), float(beta1), float(beta2),
           float(step_size), float(bias_correction2_sqrt), float(eps), bool(amsgrad),

@@ -14,6 +14,7 @@ used under the "numba" backend (`autograd.set_backend`) where the arrays allow.
 from __future__ import annotations
 
 import copy
+import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from types import ModuleType
@@ -95,10 +96,17 @@ class Optimizer:
     @staticmethod
     def _params_with_grad(group: dict):
         """(parameter, its array, its gradient's array) for each parameter that has a
-        gradient; parameters whose .grad is None are skipped, as in PyTorch."""
+        gradient; parameters whose .grad is None are skipped, as in PyTorch. RuntimeError for
+        a gradient of another shape (its array replaced behind the ``.grad`` setter's back):
+        numpy would broadcast it silently."""
         for p in group["params"]:
-            if p.grad is not None:
-                yield p, p.data, p.grad.data
+            grad = p.grad
+            if grad is not None:
+                param, g = p.data, grad.data
+                if g.shape != param.shape:
+                    raise RuntimeError(f"optimizer step: the gradient has shape {g.shape} but "
+                                       f"its parameter has shape {param.shape}")
+                yield p, param, g
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients: set each ``.grad`` to None, or (set_to_none=False) to zeros."""
@@ -161,43 +169,145 @@ class Optimizer:
         (the dict passed in is never aliased), and floating arrays are cast to their
         parameter's dtype, so that the restored optimiser continues exactly where the saved
         one was.
+
+        Everything is validated before anything changes, since a checkpoint may be damaged
+        or hostile and the fused kernels index every buffer by its parameter's size: each
+        state array must have its parameter's shape and a real floating dtype, ``step``
+        must be a finite number >= 0, the groups' options must pass the constructor's
+        checks, and the buffers the options need must be there. ValueError otherwise,
+        naming the parameter (its index, group and position in the group).
         """
+        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= state_dict.keys():
+            raise ValueError("load_state_dict: expected a dict with 'state' and 'param_groups'")
         saved_groups = state_dict["param_groups"]
+        saved_state = state_dict["state"]
+        # A damaged checkpoint is a bad value, whatever the type inside: ValueError throughout.
+        if not isinstance(saved_groups, (list, tuple)) or not isinstance(saved_state, dict):
+            msg = "load_state_dict: 'param_groups' must be a list and 'state' a dict"
+            raise ValueError(msg)  # noqa: TRY004
         if len(saved_groups) != len(self.param_groups):
             raise ValueError("loaded state dict has a different number of parameter groups")
+        if any(not isinstance(s, dict) or not isinstance(s.get("params"), (list, tuple))
+               for s in saved_groups):
+            raise ValueError("load_state_dict: each saved parameter group must be a dict with "
+                             "a 'params' list")
         if any(len(g["params"]) != len(s["params"])
                for g, s in zip(self.param_groups, saved_groups)):
             raise ValueError("loaded state dict contains a parameter group that doesn't match "
                              "the size of optimizer's group")
-        params_by_index = {i: p for g, s in zip(self.param_groups, saved_groups)
-                           for i, p in zip(s["params"], g["params"])}
+
+        # index -> (parameter, its group, a description for error messages)
+        params_by_index: dict[int, tuple[Tensor, dict[str, Any], str]] = {}
+        groups: list[dict[str, Any]] = []
+        for gi, (g, s) in enumerate(zip(self.param_groups, saved_groups)):
+            group = {**{k: copy.deepcopy(v) for k, v in s.items() if k != "params"},
+                     "params": g["params"]}
+            for name, default in self.defaults.items():
+                group.setdefault(name, copy.deepcopy(default))
+            try:
+                self._check_options(group)
+            except (TypeError, ValueError) as e:
+                raise ValueError(f"load_state_dict: parameter group {gi}: {e}") from None
+            groups.append(group)
+            for j, (i, p) in enumerate(zip(s["params"], g["params"])):
+                index = _as_index(i)
+                if index is None or index in params_by_index:
+                    raise ValueError(f"load_state_dict: parameter group {gi} lists "
+                                     f"{'a repeated' if index is not None else 'an invalid'} "
+                                     f"parameter index {i!r} at position {j}")
+                params_by_index[index] = (p, group, f"parameter {index} (group {gi}, index {j})")
 
         state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
-        for i, saved in state_dict["state"].items():
-            p = params_by_index[int(i)]
-            state[p] = {name: _restore_value(name, v, p.data.dtype) for name, v in saved.items()}
+        for i, saved in saved_state.items():
+            index = _as_index(i)
+            if index not in params_by_index:
+                raise ValueError(f"load_state_dict: state for parameter index {i!r}, which no "
+                                 f"parameter group lists")
+            p, group, where = params_by_index[index]
+            if not isinstance(saved, dict):
+                msg = f"load_state_dict: the state of {where} must be a dict, got {type(saved)}"
+                raise ValueError(msg)  # noqa: TRY004
+            restored = {name: _restore_value(name, v, p.data, where) for name, v in saved.items()}
+            if restored:
+                missing = [n for n in self._required_state(group) if restored.get(n) is None]
+                if missing:
+                    raise ValueError(f"load_state_dict: the state of {where} lacks "
+                                     f"{', '.join(map(repr, missing))}, which its group's "
+                                     f"options need")
+            state[p] = restored
         self.state = state
-        self.param_groups = [
-            {**{k: copy.deepcopy(v) for k, v in s.items() if k != "params"},
-             "params": g["params"]}
-            for g, s in zip(self.param_groups, saved_groups)
-        ]
+        self.param_groups = groups
+
+    def _required_state(self, group: dict[str, Any]) -> tuple[str, ...]:
+        """The state entries that a parameter's non-empty state must hold under `group`'s
+        options (checked by `load_state_dict`); subclasses name theirs."""
+        return ()
 
 
 def _copy_value(value: Any) -> Any:
     return value.copy() if isinstance(value, np.ndarray) else copy.deepcopy(value)
 
 
-def _restore_value(name: str, value: Any, dtype: np.dtype) -> Any:
-    """A private copy of one saved state value: arrays in the parameter's dtype, ``step`` an int."""
+# Per-parameter buffers of the optimisers here (and PyTorch's): arrays of the parameter's
+# shape. SGD's momentum_buffer may be None (PyTorch saves None before the first step).
+_BUFFERS = frozenset({"exp_avg", "exp_avg_sq", "max_exp_avg_sq", "momentum_buffer", "sum",
+                      "square_avg", "grad_avg"})
+_MAX_STEP = 2 ** 53  # beyond, a float step count is not exact (and beta ** step is 0 anyway)
+
+
+def _as_index(i: Any) -> int | None:
+    """A saved parameter index as an int (JSON-style string keys too), or None."""
+    if isinstance(i, (bool, np.bool_)):
+        return None
+    if isinstance(i, (int, np.integer)):
+        return int(i)
+    if isinstance(i, str) and i.isdigit():
+        return int(i)
+    return None
+
+
+def _restore_value(name: str, value: Any, param: np.ndarray, where: str) -> Any:
+    """A private, validated copy of one saved state value: ``step`` an int, arrays of the
+    parameter's shape in the parameter's dtype (C order, as the fused kernels need)."""
     if isinstance(value, Tensor):
         value = value.data
     if name == "step":
-        return int(value)
-    if isinstance(value, np.ndarray):  # C order, as the fused kernels need
-        floating = np.issubdtype(value.dtype, np.floating)
-        return np.array(value, dtype=dtype if floating else value.dtype, order="C")
+        return _restore_step(value, where)
+    if value is None and name == "momentum_buffer":
+        return None
+    if isinstance(value, np.ndarray):
+        if value.shape != param.shape:
+            raise ValueError(f"load_state_dict: '{name}' of {where} has shape {value.shape}, "
+                             f"but the parameter has shape {param.shape}")
+        if value.dtype.kind != "f":
+            raise ValueError(f"load_state_dict: '{name}' of {where} has dtype {value.dtype}; "
+                             f"optimiser state must be real floating point (the parameter is "
+                             f"{param.dtype})")
+        dtype = param.dtype if param.dtype.kind == "f" else value.dtype
+        return np.array(value, dtype=dtype, order="C")
+    if name in _BUFFERS:
+        raise ValueError(f"load_state_dict: '{name}' of {where} must be an array of shape "
+                         f"{param.shape}, got {type(value).__name__}")
     return copy.deepcopy(value)
+
+
+def _restore_step(value: Any, where: str) -> int:
+    """The saved step count as an int: a number (or 0-d array, as PyTorch saves it) that is
+    finite, >= 0 and whole."""
+    if isinstance(value, np.ndarray) and value.shape == ():
+        value = value[()]
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and \
+        not isinstance(value, (bool, np.bool_))
+    if ok:
+        if isinstance(value, (int, np.integer)):
+            ok = 0 <= int(value) <= _MAX_STEP
+        else:
+            ok = math.isfinite(value) and 0 <= value <= _MAX_STEP and float(value).is_integer()
+    if not ok:
+        shown = f"an array of shape {value.shape}" if isinstance(value, np.ndarray) else repr(value)
+        raise ValueError(f"load_state_dict: 'step' of {where} must be a whole number in "
+                         f"[0, 2**53], got {shown}")
+    return int(value)
 
 
 def check_non_negative(options: dict[str, Any], *names: str) -> None:

@@ -32,6 +32,10 @@ class RMSprop(Optimizer):
     def _check_options(self, options: dict[str, Any]) -> None:
         check_non_negative(options, "lr", "eps", "momentum", "weight_decay", "alpha")
 
+    def _required_state(self, group: dict[str, Any]) -> tuple[str, ...]:
+        return (("step", "square_avg") + (("momentum_buffer",) if group["momentum"] > 0 else ())
+                + (("grad_avg",) if group["centered"] else ()))
+
     def _update_group(self, group: dict[str, Any]) -> None:
         lr, alpha, eps, momentum = group["lr"], group["alpha"], group["eps"], group["momentum"]
         weight_decay, centered = group["weight_decay"], group["centered"]
@@ -51,7 +55,8 @@ class RMSprop(Optimizer):
             # Buffers an option leaves unused are never touched: any array stands in.
             grad_avg = state["grad_avg"] if centered else square_avg
             buf = state["momentum_buffer"] if momentum > 0 else square_avg
-            update = (fused.rmsprop_update if fused and fused.can_fuse(param, grad)
+            update = (fused.rmsprop_update
+                      if fused and fused.can_fuse(param, grad, square_avg, grad_avg, buf)
                       else rmsprop_update)
             update(param, grad, square_avg, grad_avg, buf, lr, alpha, eps, weight_decay,
                    momentum, centered, maximize)

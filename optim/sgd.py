@@ -46,7 +46,8 @@ class SGD(Optimizer):
                 first = buf is None
                 if first:
                     buf = state["momentum_buffer"] = np.empty_like(param)
-            update = fused.sgd_update if fused and fused.can_fuse(param, grad) else sgd_update
+            update = (fused.sgd_update if fused and fused.can_fuse(param, grad, buf)
+                      else sgd_update)
             update(param, grad, buf, lr, momentum, dampening, weight_decay, nesterov, maximize,
                    first)
 

@@ -1,4 +1,12 @@
-"""Shared helpers of the numba kernels: lazy compilation with explicit signatures, checks."""
+"""Shared helpers of the numba kernels: lazy compilation with explicit signatures, checks.
+
+numba does not check bounds (unless NUMBA_BOUNDSCHECK=1, which CI sets for one pass of the
+kernel tests): a kernel handed arrays of inconsistent shapes reads and writes past their
+ends. Explicit signatures already pin every array's dtype, rank and layout, so what remains
+is the shapes: a kernel declared with ``lazy_njit(sig, check=...)`` runs its check on every
+call, before the compiled code, and raises ValueError naming the kernel and every argument's
+shape (`check_failed`).
+"""
 from __future__ import annotations
 
 import threading
@@ -18,9 +26,10 @@ class lazy_njit:
     The same Python function is compiled serial (`prange` runs as `range`) for small inputs
     and parallel for large ones: a parallel launch costs microseconds."""
 
-    def __init__(self, make_sig, parallel: bool | None = None, **options):
+    def __init__(self, make_sig, parallel: bool | None = None, check=None, **options):
         self.make_sig = make_sig
         self.parallel = parallel
+        self.check = check  # check(*args) -> bool: do the arguments' shapes fit the kernel?
         self.options = {"cache": True, "error_model": "numpy", **options}
         self.compiled: dict = {}
         self.pyfunc = None
@@ -43,6 +52,8 @@ class lazy_njit:
                       **self.options)(pyfunc)
             if parallel:
                 fn = _one_launch_at_a_time(fn)
+            if self.check is not None:
+                fn = _checked(fn, self.check, self.pyfunc)
             self.compiled[key] = fn
         return fn
 
@@ -59,6 +70,47 @@ def _one_launch_at_a_time(fn):
             return fn(*args)
     launch.__wrapped__ = fn
     return launch
+
+
+def _checked(fn, check, pyfunc):
+    """fn, running check(*args) first (ValueError unless it holds); one Python call and a
+    few tuple compares per launch, against microseconds for the launch itself."""
+    def run(*args):
+        try:
+            ok = check(*args)
+        except (AttributeError, IndexError, TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise check_failed(pyfunc, args)
+        return fn(*args)
+    # the numba dispatcher (a dispatcher's own __wrapped__ is the Python function)
+    run.__wrapped__ = fn if hasattr(fn, "signatures") else fn.__wrapped__
+    run.__name__ = pyfunc.__name__
+    return run
+
+
+def check_failed(pyfunc, args) -> ValueError:
+    """The error for a kernel called with arrays that do not fit together: the kernel's name
+    and each argument (arrays by shape and dtype)."""
+    names = pyfunc.__code__.co_varnames[:pyfunc.__code__.co_argcount]
+    parts = []
+    for name, a in zip(names, args):
+        if isinstance(a, np.ndarray):
+            parts.append(f"{name}: {a.shape} {a.dtype}")
+        elif isinstance(a, (bool, int, float, np.generic)):
+            parts.append(f"{name}={a!r}")
+        else:
+            parts.append(f"{name}: {type(a).__name__}")
+    return ValueError(f"{pyfunc.__name__}: arguments of inconsistent shapes ("
+                      f"{', '.join(parts)})")
+
+
+def require_shapes(kernel: str, ok: bool, **arrays) -> None:
+    """ValueError naming `kernel` and each array's shape unless `ok` (for checks made in a
+    Python wrapper rather than by `lazy_njit`)."""
+    if not ok:
+        shown = ", ".join(f"{name}: {getattr(a, 'shape', a)}" for name, a in arrays.items())
+        raise ValueError(f"{kernel}: arguments of inconsistent shapes ({shown})")
 
 
 def _renamed(pyfunc, suffix: str):

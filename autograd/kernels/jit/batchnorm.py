@@ -20,7 +20,13 @@ def _fwd_sig(dt):
                       types.float64)
 
 
-@lazy_njit(_fwd_sig, fastmath={"contract"})
+def _fwd_fits(x, xhat, mean, var, invstd, eps) -> bool:
+    # x[0, ch, 0] is read for every channel: no empty batch or length unless no channels
+    return (xhat.shape == x.shape and mean.shape == var.shape == invstd.shape == x.shape[1:2]
+            and (x.size > 0 or x.shape[1] == 0))
+
+
+@lazy_njit(_fwd_sig, fastmath={"contract"}, check=_fwd_fits)
 def _bn_forward(x, xhat, mean, var, invstd, eps):
     n, c, l = x.shape
     count = n * l
@@ -64,7 +70,9 @@ def _bwd_sig(dt):
     return types.void(ro3, ro3, arr(dt, 1, "A", True), arr(dt, 3))
 
 
-@lazy_njit(_bwd_sig, fastmath={"contract"})
+@lazy_njit(_bwd_sig, fastmath={"contract"},
+           check=lambda g, xhat, invstd, dx: (g.shape == xhat.shape == dx.shape
+                                              and invstd.shape == g.shape[1:2]))
 def _bn_backward(g, xhat, invstd, dx):
     n, c, l = g.shape
     count = n * l

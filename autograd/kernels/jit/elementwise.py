@@ -45,7 +45,8 @@ def _binary_sig(dt):
     return types.void(arr(dt, 1, "C", True), arr(dt, 1, "C", True), arr(dt, 1), types.int64)
 
 
-@lazy_njit(_binary_sig, fastmath={"contract"})
+@lazy_njit(_binary_sig, fastmath={"contract"},
+           check=lambda a, b, out, op: a.shape == b.shape == out.shape)
 def _binary_flat(a, b, out, op):
     # one loop per op: the branch is outside the loops, so each loop vectorises
     n = out.size
@@ -79,7 +80,8 @@ def _rows_sig(dt):
                       types.boolean)
 
 
-@lazy_njit(_rows_sig, fastmath={"contract"})
+@lazy_njit(_rows_sig, fastmath={"contract"},
+           check=lambda a, b, out, op, swap: b.shape == a.shape[1:] and out.shape == a.shape)
 def _binary_rows(a, b, out, op, swap):
     """out[i, j] = a[i, j] op b[j] (or b[j] op a[i, j] when swap): a vector broadcast over
     rows, e.g. a bias, or a scalar (one column)."""
@@ -199,7 +201,8 @@ def _unary_sig(dt):
     return types.void(arr(dt, 1, "C", True), arr(dt, 1), types.int64, dt)
 
 
-@lazy_njit(_unary_sig, fastmath={"contract"})
+@lazy_njit(_unary_sig, fastmath={"contract"},
+           check=lambda x, out, op, alpha: x.shape == out.shape)
 def _unary_flat(x, out, op, alpha):
     n = out.size
     zero = alpha - alpha
@@ -304,7 +307,8 @@ def _fma_sig(dt):
     return types.void(ro, ro, ro, arr(dt, 1))
 
 
-@lazy_njit(_fma_sig, fastmath={"contract"})
+@lazy_njit(_fma_sig, fastmath={"contract"},
+           check=lambda a, b, c, out: a.shape == b.shape == c.shape == out.shape)
 def _fma_flat(a, b, c, out):
     for i in prange(out.size):
         out[i] = a[i] * b[i] + c[i]
@@ -328,7 +332,8 @@ def _bias_act_sig(dt):
     return types.void(arr(dt, 2, "C", True), arr(dt, 1, "C", True), arr(dt, 2), types.int64)
 
 
-@lazy_njit(_bias_act_sig, fastmath={"contract"})
+@lazy_njit(_bias_act_sig, fastmath={"contract"},
+           check=lambda x, bias, out, act: bias.shape == x.shape[1:] and out.shape == x.shape)
 def _bias_act_rows(x, bias, out, act):
     rows, cols = x.shape
     zero = bias.dtype.type(0)
@@ -369,7 +374,8 @@ def _act_bwd_sig(dt):
     return types.void(ro, ro, arr(dt, 1), types.int64)
 
 
-@lazy_njit(_act_bwd_sig, fastmath={"contract"})
+@lazy_njit(_act_bwd_sig, fastmath={"contract"},
+           check=lambda g, y, out, act: g.shape == y.shape == out.shape)
 def _act_backward_flat(g, y, out, act):
     one = y.dtype.type(1)
     zero = y.dtype.type(0)

@@ -34,7 +34,16 @@ def _valid(size, out, offset, stride):
     return lo, hi
 
 
-@lazy_njit(_im2col_sig)
+def _conv_fits(x, cols, sh, sw, ph, pw, dh, dw) -> bool:
+    """x (N, C, H, W) and cols (N, C, kh, kw, OH, OW) of the same convolution."""
+    n, c, h, w = x.shape
+    kh, kw, oh, ow = cols.shape[2:]
+    return (cols.shape[:2] == (n, c) and min(sh, sw, dh, dw) >= 1 and min(ph, pw) >= 0
+            and oh == ref.conv_output_size(h, kh, sh, ph, dh)
+            and ow == ref.conv_output_size(w, kw, sw, pw, dw))
+
+
+@lazy_njit(_im2col_sig, check=_conv_fits)
 def _im2col(x, cols, sh, sw, ph, pw, dh, dw):
     """Per (n, c) plane and kernel offset (i, j): the valid output range of each row is
     computed once, so the copy loop has no bounds test. Flat indices (no per-row array
@@ -93,7 +102,9 @@ def _col2im_sig(dt):
     return types.void(arr(dt, 6, "C", True), arr(dt, 4), i64, i64, i64, i64, i64, i64)
 
 
-@lazy_njit(_col2im_sig)
+@lazy_njit(_col2im_sig,
+           check=lambda cols, x, sh, sw, ph, pw, dh, dw: _conv_fits(x, cols, sh, sw, ph, pw,
+                                                                    dh, dw))
 def _col2im(cols, x, sh, sw, ph, pw, dh, dw):
     """The adjoint of _im2col: each (n, c) plane is owned by one iteration, so the
     scatter-add of overlapping windows has no race. Same slicing as _im2col."""

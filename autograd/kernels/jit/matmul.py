@@ -117,7 +117,12 @@ def _gemm_sig(dt):
     return types.void(arr, arr, types.Array(dt, 3, "C"))
 
 
-@lazy_njit(_gemm_sig, fastmath={"contract"}, error_model="python")
+def _gemm_fits(a3, b3, c3) -> bool:
+    nb, m, k = a3.shape
+    return b3.shape[:2] == (nb, k) and c3.shape == (nb, m, b3.shape[2])
+
+
+@lazy_njit(_gemm_sig, fastmath={"contract"}, error_model="python", check=_gemm_fits)
 def gemm_blocked(a3, b3, c3):
     """c3[i] = a3[i] @ b3[i] for each batch index i (any strides in a3, b3).
 

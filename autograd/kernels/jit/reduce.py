@@ -59,7 +59,14 @@ def _reduce_sig(dt):
     return types.void(arr(dt, 3, "C", True), arr(dt, 2), types.int64)
 
 
-@lazy_njit(_reduce_sig, fastmath={"contract"})
+def _rows_fit(x, *outs) -> bool:
+    """Each output (outer, inner) for x (outer, r, inner), and r >= 1 where x[o, 0] is read."""
+    outer, r, inner = x.shape
+    return all(o.shape == (outer, inner) for o in outs) and (r >= 1 or outer * inner == 0)
+
+
+@lazy_njit(_reduce_sig, fastmath={"contract"},
+           check=lambda x, out, op: _rows_fit(x, out) and (x.shape[1] >= 1 or x.shape[0] == 0))
 def _reduce3(x, out, op):
     """out[o, i] = reduce_k x[o, k, i] (sum, or max/min with NaN propagating)."""
     outer, r, inner = x.shape
@@ -171,7 +178,7 @@ def _argmax_sig(dt):
     return types.void(arr(dt, 3, "C", True), arr(dt, 2), arr(types.int64, 2))
 
 
-@lazy_njit(_argmax_sig)
+@lazy_njit(_argmax_sig, check=lambda x, out, idx: _rows_fit(x, out, idx))
 def _max_argmax3(x, out, idx):
     outer, r, inner = x.shape
     for o in prange(outer):
@@ -207,7 +214,8 @@ def _mean_var_sig(dt):
     return types.void(arr(dt, 3, "C", True), arr(dt, 2), arr(dt, 2), types.int64)
 
 
-@lazy_njit(_mean_var_sig, fastmath={"contract"})
+@lazy_njit(_mean_var_sig, fastmath={"contract"},
+           check=lambda x, mean, var, ddof: _rows_fit(x, mean, var))
 def _mean_var3(x, mean, var, ddof):
     """One pass with a shift: with s = the first element, sum(x-s) and sum((x-s)^2) give
     mean and var without the cancellation of the naive E[x^2] - E[x]^2 (accumulated in

@@ -63,7 +63,8 @@ def _row_max(xr):
     return m
 
 
-@lazy_njit(_rows_sig, fastmath={"contract"})
+@lazy_njit(_rows_sig, fastmath={"contract"},
+           check=lambda x, out, log: out.shape == x.shape and (x.shape[1] >= 1 or x.shape[0] == 0))
 def _softmax_rows(x, out, log):
     """Per row: the max, then exp(x - max) into out (a vectorised loop), its sum, then
     the normalisation (x read twice, out written twice, all in cache for one row)."""
@@ -115,7 +116,12 @@ def _ce_sig(dt):
                       arr(dt, 2))
 
 
-@lazy_njit(_ce_sig, fastmath={"contract"})
+# The class indices' range is checked once by the public functions (`_check_targets`), not
+# again per launch: the shapes below are what a wrong caller could get wrong by accident.
+@lazy_njit(_ce_sig, fastmath={"contract"},
+           check=lambda z, target, loss, probs: (target.shape == loss.shape == z.shape[:1]
+                                                 and probs.shape == z.shape
+                                                 and (z.shape[1] >= 1 or z.shape[0] == 0)))
 def _cross_entropy_rows(z, target, loss, probs):
     rows, cols = z.shape
     for r in prange(rows):
@@ -148,7 +154,11 @@ def _ce_bwd_sig(dt):
                       arr(dt, 1, "C", True), arr(dt, 2))
 
 
-@lazy_njit(_ce_bwd_sig, fastmath={"contract"})
+@lazy_njit(_ce_bwd_sig, fastmath={"contract"},
+           check=lambda probs, target, grad, out: (target.shape == grad.shape == probs.shape[:1]
+                                                   and out.shape == probs.shape
+                                                   and (probs.shape[1] >= 1
+                                                        or probs.shape[0] == 0)))
 def _cross_entropy_backward_rows(probs, target, grad, out):
     rows, cols = probs.shape
     for r in prange(rows):

@@ -1,0 +1,142 @@
+"""Every numba kernel checks its arguments' shapes before running (issue 11, item 3).
+
+numba does not check bounds: a compiled kernel handed arrays that do not fit together reads
+and writes past their ends. Each kernel compiled through `lazy_njit(..., check=...)` now
+raises ValueError naming the kernel and every argument's shape first. The calls run in a
+subprocess: without the checks they would corrupt memory.
+"""
+import json
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autograd.kernels.jit import pool
+
+ROOT = Path(__file__).parents[2]
+
+# name -> (module, kernel, argument expression): each call has one argument that does not fit.
+CASES = {
+    "binary_flat": ("elementwise", "_binary_flat", "f(8), f(4), f(8), 0"),
+    "binary_rows": ("elementwise", "_binary_rows", "f(4, 8), f(3), f(4, 8), 0, False"),
+    "binary_rows_out": ("elementwise", "_binary_rows", "f(4, 8), f(8), f(4, 7), 0, False"),
+    "unary_flat": ("elementwise", "_unary_flat", "f(8), f(4), 0, 0.0"),
+    "unary_flat_list": ("elementwise", "_unary_flat", "[1.0] * 8, f(8), 0, 0.0"),
+    "fma_flat": ("elementwise", "_fma_flat", "f(8), f(8), f(2), f(8)"),
+    "bias_act_rows": ("elementwise", "_bias_act_rows", "f(4, 8), f(4), f(4, 8), 0"),
+    "act_backward_flat": ("elementwise", "_act_backward_flat", "f(8), f(8), f(2), 1"),
+    "bn_forward": ("batchnorm", "_bn_forward", "f(2, 3, 4), f(2, 3, 4), f(3), f(3), f(2), 1e-5"),
+    "bn_forward_empty": ("batchnorm", "_bn_forward",
+                         "f(0, 3, 4), f(0, 3, 4), f(3), f(3), f(3), 1e-5"),
+    "bn_backward": ("batchnorm", "_bn_backward", "f(2, 3, 4), f(2, 3, 4), f(2), f(2, 3, 4)"),
+    "im2col": ("im2col", "_im2col", "f(1, 1, 4, 4), f(1, 1, 3, 3, 4, 4), 1, 1, 0, 0, 1, 1"),
+    "im2col_stride0": ("im2col", "_im2col", "f(1, 1, 4, 4), f(1, 1, 3, 3, 2, 2), 0, 0, 0, 0, 1, 1"),
+    "col2im": ("im2col", "_col2im", "f(1, 1, 3, 3, 2, 2), f(1, 2, 4, 4), 1, 1, 0, 0, 1, 1"),
+    "gemm_blocked": ("matmul", "gemm_blocked", "f(1, 4, 5), f(1, 6, 3), f(1, 4, 3)"),
+    "gemm_blocked_out": ("matmul", "gemm_blocked", "f(1, 4, 5), f(1, 5, 3), f(1, 3, 4)"),
+    "reduce3": ("reduce", "_reduce3", "f(2, 3, 4), f(2, 3), 0"),
+    "reduce3_empty_axis": ("reduce", "_reduce3", "f(2, 0, 1), f(2, 1), 1"),
+    "max_argmax3": ("reduce", "_max_argmax3", "f(2, 3, 4), f(2, 4), i(2, 5)"),
+    "mean_var3": ("reduce", "_mean_var3", "f(2, 3, 4), f(2, 4), f(4, 2), 0"),
+    "softmax_rows": ("softmax", "_softmax_rows", "f(4, 8), f(4, 7), False"),
+    "softmax_rows_empty_row": ("softmax", "_softmax_rows", "f(4, 0), f(4, 0), True"),
+    "cross_entropy_rows": ("softmax", "_cross_entropy_rows", "f(4, 8), i(3), f(4), f(4, 8)"),
+    "cross_entropy_backward_rows": ("softmax", "_cross_entropy_backward_rows",
+                                    "f(4, 8), i(4), f(4), f(4, 9)"),
+}
+
+# The public wrapper scatters by the saved argmax: indices outside the plane are refused.
+BAD_ARGMAX = {f"max_pool2d_backward_{bad}": (
+    "pool", "max_pool2d_backward",
+    f"f(1, 2, 2, 2), np.where(np.arange(8).reshape(1, 2, 2, 2) == 7, {bad}, 0), 4, 4")
+    for bad in (16, 1000, -2)}
+
+
+SCRIPT = textwrap.dedent("""
+    import importlib, json, sys
+    import numpy as np
+    def f(*shape):
+        return np.ones(shape, np.float64)
+    def i(*shape):
+        return np.zeros(shape, np.int64)
+    out = {}
+    for name, (module, kernel, args) in json.loads(sys.argv[1]).items():
+        mod = importlib.import_module("autograd.kernels.jit." + module)
+        fn = getattr(mod, kernel)
+        if hasattr(fn, "get"):  # a compiled kernel, not a Python wrapper
+            fn = fn.get(np.dtype(np.float64), False)
+        try:
+            fn(*eval(args))
+            out[name] = "no error"
+        except Exception as e:
+            out[name] = type(e).__name__ + ": " + str(e)
+    print(json.dumps(out))
+""")
+
+
+@pytest.fixture(scope="module")
+def results():
+    proc = subprocess.run([sys.executable, "-c", SCRIPT, json.dumps({**CASES, **BAD_ARGMAX})],
+                          cwd=ROOT, check=False,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, (proc.returncode, proc.stderr[-3000:])
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_kernel_refuses_arguments_that_do_not_fit(results, case):
+    _, kernel, args = CASES[case]
+    message = results[case]
+    assert message.startswith(f"ValueError: {kernel}: arguments of inconsistent shapes ("), \
+        message
+    # every argument is named, arrays with their shape
+    first = args.split("),")[0] + ")" if args.startswith("f(") else None
+    if first is not None:
+        shape = tuple(int(n) for n in re.findall(r"\d+", first))
+        assert f"{shape} float64" in message
+
+
+def test_kernels_still_run_arguments_that_fit():
+    # the checks let the ordinary calls through (the other kernel tests check the values)
+    from autograd.kernels.jit import elementwise, reduce
+    a = np.arange(8.0)
+    out = np.empty(8)
+    kernel = elementwise._binary_flat.get(np.dtype(np.float64), False)
+    kernel(a, a, out, elementwise.MUL)
+    assert len(kernel.__wrapped__.signatures) == 1  # __wrapped__: the numba dispatcher
+    np.testing.assert_array_equal(out, a * a)
+    x = np.arange(24.0).reshape(2, 3, 4)
+    res = np.empty((2, 4))
+    reduce._reduce3.get(np.dtype(np.float64), False)(x, res, reduce.SUM)
+    np.testing.assert_array_equal(res, x.sum(1))
+
+
+@pytest.mark.parametrize("case", BAD_ARGMAX)
+def test_max_pool_backward_refuses_indices_outside_the_plane(results, case):
+    assert re.fullmatch(r"ValueError: max_pool2d_backward: argmax \(1, 2, 2, 2\) holds indices "
+                        r"outside \[-1, 16\), the pixels of an 4x4 input plane", results[case])
+
+
+def test_max_pool_backward_scatters_valid_indices():
+    g = np.ones((1, 2, 2, 2))
+    argmax = np.array([0, 5, 10, 15, 3, 3, -1, 12]).reshape(1, 2, 2, 2)
+    gx = pool.max_pool2d_backward(g * np.arange(1.0, 9.0).reshape(1, 2, 2, 2), argmax, 4, 4)
+    want = np.zeros((1, 2, 16))
+    want[0, 0, [0, 5, 10, 15]] = [1, 2, 3, 4]
+    want[0, 1, 3] = 5 + 6
+    want[0, 1, 12] = 8
+    np.testing.assert_array_equal(gx, want.reshape(1, 2, 4, 4))
+
+
+def test_avg_pool_backward_refuses_a_gradient_of_another_geometry():
+    g = np.ones((1, 1, 3, 3))  # a 2x2/2 window over 4x4 gives 2x2 outputs, not 3x3
+    with pytest.raises(ValueError, match=r"avg_pool2d_backward: arguments of inconsistent "
+                                         r"shapes \(grad_out: \(1, 1, 3, 3\), input: "
+                                         r"\(1, 1, 4, 4\)\)"):
+        pool.avg_pool2d_backward(g, 4, 4, 2, 2, 2, 2, 0, 0)
+    gx = pool.avg_pool2d_backward(np.ones((1, 1, 2, 2)), 4, 4, 2, 2, 2, 2, 0, 0)
+    np.testing.assert_array_equal(gx, np.full((1, 1, 4, 4), 0.25))
