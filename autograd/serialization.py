@@ -7,6 +7,22 @@ code from a file; it checks the manifest's magic and version, every array's
 header and size, and the zip's CRCs, and turns any defect into a `ValueError`
 that names the file.
 
+`load` reads hostile files in bounded time and memory: every member must be
+stored uncompressed (what `save` writes), so no decompression bomb can
+inflate; each member's declared size must fit inside the file, so nothing is
+allocated beyond the file's own size; the manifest is capped at
+`MAX_MANIFEST_BYTES`; arrays must have a numeric dtype (bool, integer, float
+or complex) and a non-negative shape whose byte size matches the member.
+
+`save` writes atomically (a temporary file renamed over the target), and
+only ever replaces a regular file: a directory, FIFO, socket or device at
+the path is refused. A symlink is resolved and the file it points to is
+replaced, the link kept. Saving over a file keeps its permission bits (and,
+where allowed, its owner and group); a new file gets ``0o666 & ~umask`` as
+with ``open()``. Temporary files left by killed writers of the same target
+(named ``.NAME.HOST.PID.TOKEN.tmp``) are removed by the next save once their
+writer's process is gone.
+
 Supported values: `Tensor` (data and ``requires_grad``; comes back as a
 Tensor), ``numpy.ndarray`` and numpy scalars (exact dtype and shape, 0-d and
 empty included), ``None``, ``bool``, ``int``, ``float``, ``str``, and ``dict``
@@ -27,11 +43,15 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import errno
 import json
 import math
 import os
 import secrets
+import socket
+import stat
 import zipfile
+import zlib
 from collections.abc import Callable
 from typing import IO, Any, Union
 
@@ -46,6 +66,8 @@ PathLike = Union[str, "os.PathLike[str]"]
 FORMAT = "numbagrad"  # magic: the manifest's "format" field
 VERSION = 1  # bumped when the manifest changes incompatibly
 MANIFEST = "manifest.json"
+MAX_MANIFEST_BYTES = 64 << 20  # ~500k arrays' worth of manifest; a bigger one is refused
+_NUMERIC_KINDS = "biufc"  # bool, int, uint, float, complex: the dtypes save writes and load reads
 
 _PLAIN_TYPES = (bool, int, float, str)  # exact types: subclasses (IntEnum, ...) are refused
 _PLAIN_NAMES = {bool: "bool", int: "int", float: "float", str: "str"}
@@ -124,6 +146,11 @@ class _Encoder:
                 f"cannot save an array of dtype {array.dtype} at {where}: object arrays "
                 "would need pickle"
             )
+        if array.dtype.kind not in _NUMERIC_KINDS or array.dtype.itemsize == 0:
+            raise TypeError(
+                f"cannot save an array of dtype {array.dtype} at {where}: only bool, integer, "
+                "float and complex arrays are supported"
+            )
         entry = f"arrays/{len(self.arrays)}.npy"
         self.arrays.append((entry, array))
         self._entries[id(owner)] = entry
@@ -166,15 +193,108 @@ def _fsync_directory(directory: str) -> None:
         os.close(fd)
 
 
+def _host_tag() -> str:
+    """8 hex digits naming this machine in temporary file names, so that a save never judges
+    by pid whether a writer on another host (a shared file system) is still alive."""
+    return f"{zlib.crc32(socket.gethostname().encode('utf-8', 'replace')):08x}"
+
+
 def _create_temporary(directory: str, name: str) -> tuple[int, str]:
-    """Create a fresh file next to the target (umask-respecting permissions)."""
+    """Create a fresh file next to the target (umask-respecting permissions), named
+    ``.NAME.HOST.PID.TOKEN.tmp`` so that a later save can tell whether its writer died."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     while True:
-        temporary = os.path.join(directory, f".{name}.{secrets.token_hex(6)}.tmp")
+        temporary = os.path.join(
+            directory, f".{name}.{_host_tag()}.{os.getpid()}.{secrets.token_hex(6)}.tmp")
         try:
             return os.open(temporary, flags, 0o666), temporary
         except FileExistsError:
             continue
+
+
+def _process_is_alive(pid: int) -> bool:
+    """False only when no process `pid` exists (on this host); True when unsure."""
+    if pid <= 0:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, OverflowError):  # PermissionError: alive, another user's
+        return True
+    return True
+
+
+def _remove_stale_temporaries(directory: str, name: str) -> None:
+    """Delete temporary files of earlier saves to `name` whose writer was killed (kill -9,
+    power loss before the rename): only ours by name, only from this host, only when their
+    process no longer exists. A live writer's file, in this process or another, is never
+    touched; a file whose pid was reused by an unrelated process is left (harmless)."""
+    if os.name != "posix":
+        return
+    prefix, host, me = f".{name}.", _host_tag(), os.getpid()
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return
+    for entry in entries:
+        if not (entry.name.startswith(prefix) and entry.name.endswith(".tmp")):
+            continue
+        parts = entry.name[len(prefix):-len(".tmp")].split(".")
+        if len(parts) != 3:  # another target's temporary (its name has more dots), or foreign
+            continue
+        tag, pid_text, token = parts
+        if tag != host or not (pid_text.isascii() and pid_text.isdigit()) or len(token) != 12:
+            continue
+        pid = int(pid_text)
+        if pid == me or _process_is_alive(pid):
+            continue
+        with contextlib.suppress(OSError):
+            if entry.is_file(follow_symlinks=False):
+                os.unlink(entry.path)
+
+
+def _describe(mode: int) -> str:
+    """What a non-regular, non-directory file is, in words, for the error message."""
+    kinds = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+             (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+    for test, kind in kinds:
+        if test(mode):
+            return kind
+    return "not a regular file"
+
+
+def _resolve_target(path: PathLike) -> tuple[str, os.stat_result | None]:
+    """The file to replace and its stat (None for a new path), refusing anything that is not
+    a regular file: replacing a FIFO or /dev/null with a checkpoint would break the system."""
+    target = os.fsdecode(os.fspath(path))
+    if os.path.islink(target):  # replace the file the link points to, keep the link
+        target = os.path.realpath(target)
+    if not os.path.basename(target):  # "dir/": only a directory can end with a separator
+        raise IsADirectoryError(errno.EISDIR, "cannot save: the path names a directory", target)
+    try:
+        status = os.stat(target)
+    except FileNotFoundError:
+        return target, None
+    if stat.S_ISDIR(status.st_mode):
+        raise IsADirectoryError(errno.EISDIR, "cannot save: the path is a directory", target)
+    if not stat.S_ISREG(status.st_mode):
+        raise ValueError(
+            f"cannot save to '{target}': it is {_describe(status.st_mode)}; save only replaces "
+            "regular files (or creates a new one)"
+        )
+    if not os.access(target, os.W_OK):  # what open(target, "wb") would refuse
+        raise PermissionError(errno.EACCES, "cannot save: the file is not writable", target)
+    return target, status
+
+
+def _copy_ownership_and_mode(fd: int, status: os.stat_result) -> None:
+    """Give the temporary file the replaced file's owner, group (where permitted) and mode."""
+    if hasattr(os, "fchown") and (status.st_uid, status.st_gid) != os.fstat(fd)[4:6]:
+        with contextlib.suppress(OSError):  # only root may give a file away
+            os.fchown(fd, status.st_uid, status.st_gid)
+    if hasattr(os, "fchmod"):
+        os.fchmod(fd, stat.S_IMODE(status.st_mode))
 
 
 def save(obj: Any, path: PathLike) -> None:
@@ -186,17 +306,25 @@ def save(obj: Any, path: PathLike) -> None:
     `path` is left untouched. Unsupported values raise `TypeError` naming
     their type and where they sit (e.g. ``obj['state'][0]['buf']``) before
     anything is written.
+
+    `path` must be a new path or a regular file (whose mode is kept); a
+    symlink is followed and its target replaced. A directory raises
+    `IsADirectoryError`, a FIFO, socket or device `ValueError`, a file that
+    is not writable `PermissionError`. Temporary files of the same target
+    left by killed writers are removed first.
     """
-    target = os.fsdecode(os.fspath(path))
     encoder = _Encoder()
     manifest = {"format": FORMAT, "version": VERSION, "root": encoder.encode(obj, "obj")}
 
-    if os.path.islink(target):  # replace the file the link points to, keep the link
-        target = os.path.realpath(target)
+    target, status = _resolve_target(path)
     directory = os.path.dirname(os.path.abspath(target))
-    fd, temporary = _create_temporary(directory, os.path.basename(target))
+    name = os.path.basename(target)
+    _remove_stale_temporaries(directory, name)
+    fd, temporary = _create_temporary(directory, name)
     try:
         with os.fdopen(fd, "wb") as file:
+            if status is not None:
+                _copy_ownership_and_mode(file.fileno(), status)
             _write_archive(file, manifest, encoder.arrays)
             file.flush()
             os.fsync(file.fileno())
@@ -214,8 +342,9 @@ def save(obj: Any, path: PathLike) -> None:
 class _Decoder:
     """Rebuilds the object tree from a manifest, reading arrays from the archive."""
 
-    def __init__(self, archive: zipfile.ZipFile) -> None:
+    def __init__(self, archive: zipfile.ZipFile, archive_size: int) -> None:
         self.archive = archive
+        self.archive_size = archive_size
         self._loaded: dict[tuple[str, str], Any] = {}  # (type, entry) -> object, for sharing
 
     def decode(self, node: Any, where: str) -> Any:
@@ -252,7 +381,7 @@ class _Decoder:
         entry = _field(node, "entry", str, where)
         if (kind, entry) in self._loaded:
             return self._loaded[(kind, entry)]
-        array = _read_npy(self.archive, entry)
+        array = _read_npy(self.archive, entry, self.archive_size)
         if kind == "ndarray":
             value: Any = array
         elif kind == "numpy_scalar":
@@ -288,7 +417,26 @@ def _decode_float(node: dict, where: str) -> float:
     raise _CorruptFileError(f"malformed float at {where}")
 
 
-def _read_npy(archive: zipfile.ZipFile, entry: str) -> np.ndarray:
+def _stored_member(info: zipfile.ZipInfo, archive_size: int, what: str) -> None:
+    """Check that a member is stored plainly and that its declared size fits in the file.
+
+    `save` never compresses, so a compressed member can only be a forgery (a decompression
+    bomb: 1 KB of bzip2 inflating to 1 GiB), and a declared size beyond the end of the file
+    (a forged zip64 size of 7 TiB) can only be a lie: both are refused before anything is
+    read or allocated, so loading costs at most about the file's own size in memory.
+    """
+    if info.compress_type != zipfile.ZIP_STORED:
+        raise _CorruptFileError(f"{what} is compressed; numbagrad files store every member "
+                                "uncompressed")
+    if info.compress_size != info.file_size:
+        raise _CorruptFileError(f"{what} declares {info.file_size} bytes but stores "
+                                f"{info.compress_size}")
+    if info.header_offset + info.compress_size > archive_size:
+        raise _CorruptFileError(f"{what} declares {info.file_size} bytes, more than the whole "
+                                f"file ({archive_size} bytes)")
+
+
+def _read_npy(archive: zipfile.ZipFile, entry: str, archive_size: int) -> np.ndarray:
     """Read one ``.npy`` entry without pickle, checking its header against its size.
 
     The data size implied by the header must equal the entry's size exactly,
@@ -302,8 +450,7 @@ def _read_npy(archive: zipfile.ZipFile, entry: str) -> np.ndarray:
         raise _CorruptFileError(
             f"the manifest names an array {entry!r} that the archive lacks"
         ) from None
-    if info.compress_type != zipfile.ZIP_STORED:
-        raise _CorruptFileError(f"array {entry!r} is compressed; this format stores arrays plainly")
+    _stored_member(info, archive_size, f"array {entry!r}")
     with archive.open(info) as stream:
         version = np.lib.format.read_magic(stream)
         if version == (1, 0):
@@ -315,6 +462,11 @@ def _read_npy(archive: zipfile.ZipFile, entry: str) -> np.ndarray:
         if dtype.hasobject:
             raise _CorruptFileError(f"array {entry!r} holds Python objects (dtype {dtype}); "
                                "refusing to unpickle")
+        if dtype.kind not in _NUMERIC_KINDS or dtype.itemsize == 0:  # e.g. |V0: 0 bytes each
+            raise _CorruptFileError(f"array {entry!r} has dtype {dtype.str!r}; numbagrad files "
+                                    "hold only bool, integer, float and complex arrays")
+        if any(n < 0 for n in shape):
+            raise _CorruptFileError(f"array {entry!r} has a negative shape {shape}")
         header_size = stream.tell()
         count = math.prod(shape)
         if header_size + count * dtype.itemsize != info.file_size:
@@ -339,15 +491,30 @@ def _read_npy(archive: zipfile.ZipFile, entry: str) -> np.ndarray:
     return flat.reshape(shape)
 
 
+def _read_manifest(archive: zipfile.ZipFile, archive_size: int) -> bytes:
+    """The manifest's bytes: stored plainly, at most MAX_MANIFEST_BYTES (checked while reading
+    too, in case the declared size lies), its CRC checked."""
+    try:
+        info = archive.getinfo(MANIFEST)
+    except KeyError:
+        raise _CorruptFileError(
+            f"a zip archive without {MANIFEST!r}, not a numbagrad file"
+        ) from None
+    _stored_member(info, archive_size, repr(MANIFEST))
+    if info.file_size > MAX_MANIFEST_BYTES:
+        raise _CorruptFileError(f"{MANIFEST!r} declares {info.file_size} bytes; at most "
+                                f"{MAX_MANIFEST_BYTES} are accepted")
+    with archive.open(info) as stream:
+        raw = stream.read(MAX_MANIFEST_BYTES + 1)
+        if len(raw) > MAX_MANIFEST_BYTES or stream.read(1):
+            raise _CorruptFileError(f"{MANIFEST!r} is larger than {MAX_MANIFEST_BYTES} bytes")
+    return raw
+
+
 def _read_archive(file: IO[bytes]) -> Any:
+    archive_size = os.fstat(file.fileno()).st_size
     with zipfile.ZipFile(file, "r") as archive:
-        try:
-            raw = archive.read(MANIFEST)
-        except KeyError:
-            raise _CorruptFileError(
-                f"a zip archive without {MANIFEST!r}, not a numbagrad file"
-            ) from None
-        manifest = json.loads(raw.decode("utf-8"))
+        manifest = json.loads(_read_manifest(archive, archive_size).decode("utf-8"))
         if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
             raise _CorruptFileError(f"{MANIFEST!r} does not describe a numbagrad file")
         version = manifest.get("version")
@@ -360,7 +527,7 @@ def _read_archive(file: IO[bytes]) -> Any:
             )
         if "root" not in manifest:
             raise _CorruptFileError(f"{MANIFEST!r} has no 'root'")
-        return _Decoder(archive).decode(manifest["root"], "obj")
+        return _Decoder(archive, archive_size).decode(manifest["root"], "obj")
 
 
 def load(path: PathLike) -> Any:

@@ -7,7 +7,14 @@ import math
 import os
 import pickle
 import re
+import signal
+import stat
+import struct
+import subprocess
+import sys
+import time
 import zipfile
+import zlib
 
 import numpy as np
 import pytest
@@ -376,3 +383,385 @@ def test_missing_file_raises_file_not_found(tmp_path):
 def test_public_names():
     assert autograd.save is save and autograd.load is load
     assert autograd.data.DataLoader is not None
+
+
+# --------------------------------------------------------------------------- bombs and lies
+# zipfile cannot write members whose declared sizes lie, nor store pre-compressed bombs: the
+# hostile archives below are written by hand (local headers, central directory, end record).
+
+
+def raw_zip(path, members):
+    """Write a zip of `members`: (name, data, method, file_size, compress_size, crc) each, the
+    sizes being what the headers declare (zip64 extra fields where they need 64 bits)."""
+    out, central = bytearray(), bytearray()
+    for name, data, method, file_size, compress_size, crc in members:
+        encoded = name.encode()
+        big = max(file_size, compress_size) >= 0xFFFFFFFF
+        extra = struct.pack("<HHQQ", 1, 16, file_size, compress_size) if big else b""
+        sizes = (0xFFFFFFFF, 0xFFFFFFFF) if big else (compress_size, file_size)
+        version, offset = (45 if big else 20), len(out)
+        out += struct.pack("<4s2B4HL2L2H", b"PK\x03\x04", version, 0, 0, method, 0, 0x21, crc,
+                           *sizes, len(encoded), len(extra)) + encoded + extra + data
+        central += struct.pack("<4s4B4HL2L5H2L", b"PK\x01\x02", version, 3, version, 0, 0,
+                               method, 0, 0x21, crc, *sizes, len(encoded), len(extra), 0, 0, 0,
+                               0o100644 << 16, offset) + encoded + extra
+    n = len(members)
+    out += central + struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, n, n, len(central), len(out),
+                                 0)
+    path.write_bytes(bytes(out))
+
+
+def stored(name, data, declared=None):
+    size = len(data) if declared is None else declared
+    return (name, data, zipfile.ZIP_STORED, size, size, zlib.crc32(data))
+
+
+VALID_MANIFEST = manifest({"type": "none"}).encode()
+
+
+def deflate_bomb(prefix, total):
+    """A raw deflate stream of `prefix` and then spaces, `total` bytes in all, ~1000x smaller:
+    after a full flush the compressor forgets its window, so one 1 MiB block repeats."""
+    chunk = b" " * (1 << 20)
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    head = compressor.compress(prefix) + compressor.flush(zlib.Z_FULL_FLUSH)
+    block = compressor.compress(chunk) + compressor.flush(zlib.Z_FULL_FLUSH)
+    assert compressor.compress(chunk) + compressor.flush(zlib.Z_FULL_FLUSH) == block
+    count = (total - len(prefix)) // len(chunk)
+    crc = zlib.crc32(prefix)
+    for _ in range(count):
+        crc = zlib.crc32(chunk, crc)
+    return head + block * count + compressor.flush(), len(prefix) + count * len(chunk), crc
+
+
+def test_deflate_bomb_helper_really_inflates():
+    data, size, crc = deflate_bomb(b"{}", 2 + (3 << 20))
+    inflated = zlib.decompressobj(-15).decompress(data)
+    assert len(inflated) == size == 2 + (3 << 20) and zlib.crc32(inflated) == crc
+    assert len(data) < size // 500
+
+
+LOAD_IN_A_BOX = r"""
+import resource, sys
+import autograd
+status = open("/proc/self/status").read() if sys.platform == "linux" else ""
+vm = [int(line.split()[1]) * 1024 for line in status.splitlines() if line.startswith("VmSize")]
+if vm:  # at most 768 MiB more than the interpreter already maps: a bomb gets MemoryError
+    resource.setrlimit(resource.RLIMIT_AS, (vm[0] + (768 << 20),) * 2)
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+for path in sys.argv[1:]:
+    try:
+        autograd.load(path)
+        outcome = "loaded"
+    except BaseException as error:
+        outcome = type(error).__name__ + ": " + str(error).replace("\n", " ")
+    print(outcome, flush=True)
+grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) // 1024
+print(f"rss_growth_mib {grown}")
+"""
+
+
+def load_in_a_box(paths, timeout=60):
+    """Load each path in a child with an address-space limit and a timeout: one line each."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    try:
+        proc = subprocess.run([sys.executable, "-c", LOAD_IN_A_BOX, *map(str, paths)],
+                              cwd=root, env=env, capture_output=True, text=True,
+                              timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"load hung for {timeout} s")
+    lines = proc.stdout.splitlines()
+    assert proc.returncode == 0 and len(lines) == len(paths) + 1, proc.stderr[-2000:]
+    return lines[:-1], int(lines[-1].split()[1])
+
+
+def test_manifest_bombs_and_forged_sizes_are_refused_in_bounded_memory(tmp_path):
+    """Regression: a deflate manifest inflating to 1 GiB (1 MB file) was read whole (RSS
+    2.1 GB, MemoryError here); a 466-byte file with dtype |V0 and 10**15 elements hung; a
+    forged zip64 size of 7 TiB raised MemoryError. Each is now a ValueError at once."""
+    bomb, size, crc = deflate_bomb(VALID_MANIFEST, 1 << 30)
+    raw_zip(tmp_path / "bomb.ngd", [("manifest.json", bomb, zipfile.ZIP_DEFLATED, size,
+                                     len(bomb), crc)])
+
+    def npy_header(descr, shape):
+        buffer = io.BytesIO()
+        np.lib.format.write_array_header_1_0(
+            buffer, {"descr": descr, "fortran_order": False, "shape": shape})
+        return buffer.getvalue()
+
+    array_root = manifest({"type": "ndarray", "entry": "arrays/0.npy"}).encode()
+    void = npy_header("|V0", (10**15,))  # 0 bytes per element: the size check passes
+    raw_zip(tmp_path / "void.ngd", [stored("manifest.json", array_root),
+                                    stored("arrays/0.npy", void)])
+    header = npy_header("<f8", (7 << 37,))  # 7 TiB of float64, declared consistently
+    raw_zip(tmp_path / "zip64.ngd", [stored("manifest.json", array_root),
+                                     stored("arrays/0.npy", header + b"\0" * 8,
+                                            declared=len(header) + (7 << 40))])
+    assert os.path.getsize(tmp_path / "void.ngd") < 600
+    assert os.path.getsize(tmp_path / "bomb.ngd") < 2 << 20
+    outcomes, grown = load_in_a_box([tmp_path / n for n in ("bomb.ngd", "void.ngd",
+                                                             "zip64.ngd")])
+    for name, outcome in zip(("bomb.ngd", "void.ngd", "zip64.ngd"), outcomes, strict=True):
+        assert outcome.startswith("ValueError: cannot load") and name in outcome, outcome
+    assert "compressed" in outcomes[0]
+    assert "|V0" in outcomes[1]
+    assert "more than the whole file" in outcomes[2]
+    assert grown < 100  # MiB: nothing was inflated or allocated
+
+
+@pytest.mark.parametrize("method", [zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA])
+def test_compressed_manifest_is_refused(tmp_path, method):
+    """save stores every member plainly; a compressed manifest (a bomb, or foreign) is refused
+    before a byte is inflated, whatever the compressor."""
+    path = tmp_path / "compressed.ngd"
+    with zipfile.ZipFile(path, "w", compression=method) as archive:
+        archive.writestr("manifest.json", VALID_MANIFEST + b" " * (1 << 20))
+    assert os.path.getsize(path) < 20_000
+    with pytest.raises(ValueError, match="manifest.json.*compressed"):
+        load(path)
+
+
+def test_manifest_size_is_capped(tmp_path, monkeypatch):
+    monkeypatch.setattr(serialization, "MAX_MANIFEST_BYTES", 1000)
+    path = tmp_path / "big.ngd"
+    raw_zip(path, [stored("manifest.json", VALID_MANIFEST + b" " * 2000)])
+    with pytest.raises(ValueError, match="at most 1000"):
+        load(path)
+    raw_zip(path, [stored("manifest.json", VALID_MANIFEST + b" " * 900)])
+    assert load(path) is None  # under the cap: fine
+
+
+@pytest.mark.parametrize(
+    "member, match",
+    [
+        # a compressed array whose declared size lies (inflates to far more than declared)
+        (("arrays/0.npy", zlib.compress(npy_bytes(np.zeros(1 << 16)))[2:-4],
+          zipfile.ZIP_DEFLATED, 136, 200, 0), "compressed"),
+        # stored, but declaring a different compressed and uncompressed size
+        (("arrays/0.npy", npy_bytes(np.zeros(4)), zipfile.ZIP_STORED, 160, 150, 0),
+         "declares 160 bytes but stores 150"),
+    ],
+)
+def test_array_members_whose_sizes_lie_are_refused(tmp_path, member, match):
+    path = tmp_path / "lying.ngd"
+    raw_zip(path, [stored("manifest.json",
+                          manifest({"type": "ndarray", "entry": "arrays/0.npy"}).encode()),
+                   member])
+    with pytest.raises(ValueError, match=match):
+        load(path)
+
+
+@pytest.mark.parametrize(
+    "array",
+    [np.array(["ab", "c"]), np.array([b"ab"]), np.array(["2020-01-01"], dtype="M8[D]"),
+     np.array([1], dtype="m8[s]"), np.zeros(2, dtype=[("a", "<f8"), ("b", "<i4")]),
+     np.zeros(3, dtype="V8"), np.zeros(4, dtype="V0")],
+    ids=["str", "bytes", "datetime", "timedelta", "structured", "void", "void0"],
+)
+def test_non_numeric_dtypes_are_refused_by_load_and_by_save(tmp_path, array):
+    """Only bool, integer, float and complex arrays are read (a zero-byte dtype made a
+    size check pass for 10**15 elements) -- and save refuses the others up front, so it never
+    writes a file that load would refuse."""
+    path = tmp_path / "odd.ngd"
+    zip_file(path, {"manifest.json": manifest({"type": "ndarray", "entry": "arrays/0.npy"}),
+                    "arrays/0.npy": npy_bytes(array)})
+    with pytest.raises(ValueError, match=re.escape(array.dtype.str if array.dtype.fields is None
+                                                   else "dtype")):
+        load(path)
+    with pytest.raises(TypeError, match="only bool, integer, float and complex"):
+        save({"x": array}, tmp_path / "new.ngd")
+    assert not (tmp_path / "new.ngd").exists()
+
+
+def test_every_numeric_dtype_still_round_trips(tmp_path):
+    arrays = [np.arange(3, dtype=t) for t in (np.int8, np.int16, np.int32, np.int64, np.uint8,
+                                              np.uint16, np.uint32, np.uint64, np.float16,
+                                              np.float32, np.float64, np.longdouble,
+                                              np.complex64, np.complex128)]
+    arrays += [np.array([True, False]), np.zeros((0, 2), dtype=np.float32),
+               np.arange(4.0).astype(">f8")]
+    assert_same(round_trip(arrays, tmp_path), arrays)
+
+
+def test_negative_shape_is_refused(tmp_path):
+    data = npy_bytes(np.zeros(8)).replace(b"(8,)", b"(-2, -4)")
+    path = tmp_path / "negative.ngd"
+    zip_file(path, {"manifest.json": manifest({"type": "ndarray", "entry": "arrays/0.npy"}),
+                    "arrays/0.npy": data})
+    with pytest.raises(ValueError, match="negative shape"):
+        load(path)
+
+
+# --------------------------------------------------------------------------- what save replaces
+
+
+def make_special(tmp_path, kind):
+    """A FIFO, a unix socket or a character device (a copy of /dev/null's node) in tmp_path."""
+    path = tmp_path / kind
+    if kind == "fifo":
+        os.mkfifo(path)
+        return path, stat.S_ISFIFO, None
+    if kind == "socket":
+        import socket
+
+        server = socket.socket(socket.AF_UNIX)
+        server.bind(str(path))
+        return path, stat.S_ISSOCK, server
+    try:
+        os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    except PermissionError:
+        if os.geteuid() == 0:  # root without CAP_MKNOD: never aim a save at the real one
+            pytest.skip("cannot create a device node here")
+        return "/dev/null", stat.S_ISCHR, None  # not root: save could not replace it anyway
+    return path, stat.S_ISCHR, None
+
+
+@pytest.mark.parametrize("kind, words", [("fifo", "FIFO"), ("socket", "socket"),
+                                         ("chardev", "character device")])
+def test_save_refuses_fifos_sockets_and_devices(tmp_path, kind, words):
+    """Regression: save renamed its temporary file over whatever was at the path, so
+    `save(obj, "/dev/null")` as root replaced the system's /dev/null with a checkpoint."""
+    path, is_kind, keep = make_special(tmp_path, kind)
+    before = set(os.listdir(tmp_path))
+    try:
+        with pytest.raises(ValueError, match=re.escape(str(path)) + ".*" + words):
+            save({"w": np.ones(3)}, path)
+        assert is_kind(os.lstat(path).st_mode)  # untouched
+        link = tmp_path / "link"
+        link.symlink_to(path)
+        with pytest.raises(ValueError, match=words):
+            save({"w": np.ones(3)}, link)  # through a symlink: the same refusal
+        assert is_kind(os.lstat(path).st_mode) and link.is_symlink()
+        assert set(os.listdir(tmp_path)) == before | {"link"}  # no temporary file left
+    finally:
+        if keep is not None:
+            keep.close()
+
+
+def test_save_refuses_a_directory(tmp_path):
+    (tmp_path / "d").mkdir()
+    for path in (tmp_path / "d", str(tmp_path / "d") + os.sep, str(tmp_path / "new") + os.sep):
+        with pytest.raises(IsADirectoryError):
+            save({"a": 1}, path)
+    assert sorted(os.listdir(tmp_path)) == ["d"] and os.listdir(tmp_path / "d") == []
+
+
+def test_save_keeps_the_mode_of_the_file_it_replaces(tmp_path):
+    """Regression: saving over a mode-0600 checkpoint left it 0644 (readable by everyone)."""
+    path = tmp_path / "secret.ngd"
+    save({"v": 1}, path)
+    for mode in (0o600, 0o640, 0o755):
+        os.chmod(path, mode)
+        save({"v": mode}, path)
+        assert stat.S_IMODE(os.stat(path).st_mode) == mode and load(path) == {"v": mode}
+    link = tmp_path / "link.ngd"
+    link.symlink_to(path)
+    os.chmod(path, 0o600)
+    save({"v": 2}, link)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600 and link.is_symlink()
+
+
+def test_a_new_file_gets_the_umask_like_open(tmp_path):
+    old = os.umask(0o077)
+    try:
+        save({"v": 1}, tmp_path / "a.ngd")
+        os.umask(0o022)
+        save({"v": 1}, tmp_path / "b.ngd")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(tmp_path / "a.ngd").st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(tmp_path / "b.ngd").st_mode) == 0o644
+
+
+def test_read_only_file_is_replaced_only_where_open_would_write_it(tmp_path):
+    path = tmp_path / "ro.ngd"
+    save({"v": 1}, path)
+    os.chmod(path, 0o444)
+    if os.access(path, os.W_OK):  # root: open(path, "wb") would succeed, and so does save
+        save({"v": 2}, path)
+        assert load(path) == {"v": 2} and stat.S_IMODE(os.stat(path).st_mode) == 0o444
+    else:
+        with pytest.raises(PermissionError):
+            save({"v": 2}, path)
+        assert load(path) == {"v": 1}
+
+
+def test_dangling_symlink_creates_its_target_and_keeps_the_link(tmp_path):
+    link, target = tmp_path / "link.ngd", tmp_path / "target.ngd"
+    link.symlink_to(target)
+    save({"v": 3}, link)
+    assert link.is_symlink() and target.is_file() and load(target) == {"v": 3}
+
+
+def dead_pid():
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()  # reaped: no process has this pid (until the kernel reuses it)
+    return proc.pid
+
+
+def test_stale_temporaries_of_dead_writers_are_removed_and_no_other(tmp_path):
+    path = tmp_path / "ckpt.ngd"
+    save({"v": 1}, path)
+    host = serialization._host_tag()
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        dead = dead_pid()
+        names = {
+            "stale": f".ckpt.ngd.{host}.{dead}.0123456789ab.tmp",
+            "live writer": f".ckpt.ngd.{host}.{sleeper.pid}.0123456789ab.tmp",
+            "this process": f".ckpt.ngd.{host}.{os.getpid()}.0123456789ab.tmp",
+            "another host": f".ckpt.ngd.{'0' * 8 if host != '0' * 8 else '1' * 8}.{dead}."
+                            "0123456789ab.tmp",
+            "another target": f".ckpt.ngd.x.{host}.{dead}.0123456789ab.tmp",
+            "not ours": f".ckpt.ngd.{host}.{dead}.short.tmp",
+        }
+        for name in names.values():
+            (tmp_path / name).write_bytes(b"partial")
+        save({"v": 2}, path)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    left = set(os.listdir(tmp_path))
+    assert names["stale"] not in left
+    assert left == {"ckpt.ngd", *names.values()} - {names["stale"]}
+    assert load(path) == {"v": 2}
+
+
+KILLED_WRITER = r"""
+import sys
+import numpy as np
+import autograd
+big = np.random.default_rng(0).random(int(sys.argv[2]))
+print("writing", flush=True)
+autograd.save({"w": big}, sys.argv[1])
+"""
+
+
+def test_killed_writer_leaves_no_temporary_after_the_next_save(tmp_path):
+    """Regression: kill -9 during a save left its temporary file (13 kills of a 256 MB save:
+    2 GiB of litter) forever. The old file stays intact, and the next save cleans up."""
+    path = tmp_path / "ckpt.ngd"
+    save({"epoch": 1}, path)
+    for size in (1 << 23, 1 << 25):  # 64 MiB, then 256 MiB if the child was too quick
+        child = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(path), str(size)],
+                                 stdout=subprocess.PIPE, text=True)
+        try:
+            assert child.stdout.readline().strip() == "writing"
+            seen, deadline = None, time.monotonic() + 60
+            while seen is None and child.poll() is None and time.monotonic() < deadline:
+                temps = [n for n in os.listdir(tmp_path) if n.endswith(".tmp")]
+                if temps and os.path.getsize(tmp_path / temps[0]) > 0:
+                    seen = temps[0]
+                    os.kill(child.pid, signal.SIGKILL)  # mid-write
+        finally:
+            child.kill()
+            child.wait(60)
+            child.stdout.close()
+        if seen is not None and (tmp_path / seen).exists():
+            break
+    else:
+        pytest.fail("could not catch the writer mid-save")
+    assert load(path) == {"epoch": 1}  # the kill left the old checkpoint intact
+    save({"epoch": 2}, path)
+    assert os.listdir(tmp_path) == ["ckpt.ngd"] and load(path) == {"epoch": 2}

@@ -247,3 +247,141 @@ def test_threads_running_every_kernel_family_match_numpy(parallel_numba_cache):
                           text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip().splitlines()[-1].split()[1] == "ok"
+
+
+_HELPER_RACE = r"""
+import os, sys, threading
+import numpy as np
+sys.setswitchinterval(1e-6)  # switch threads as often as possible: races show up quickly
+import time
+import threading as _threading
+from autograd.kernels.jit import threads
+
+
+class _SlowThreading:
+    # threading, but creating a lock or semaphore yields the GIL: widens the race windows
+    # (without it the old code failed in ~1 of 300 trials; with it, in the first few)
+    def __getattr__(self, name):
+        return getattr(_threading, name)
+
+    @staticmethod
+    def Lock():
+        time.sleep(1e-4)
+        return _threading.Lock()
+
+    @staticmethod
+    def Semaphore(value=1):
+        time.sleep(1e-4)
+        return _threading.Semaphore(value)
+
+
+threads.threading = _SlowThreading()
+N_THREADS, TRIALS = int(sys.argv[1]), int(sys.argv[2])
+x = np.random.default_rng(0).random(1 << 12) + 0.5
+expected = np.log(x)
+h = len(x) // 2
+for trial in range(TRIALS):
+    threads._helper = threads._Helper()  # a helper that has never run: its first use races
+    barrier = threading.Barrier(N_THREADS)
+    errors = []
+
+    def work():
+        try:
+            barrier.wait()
+            out = np.empty_like(x)
+            threads.split_halves(lambda a, o: np.log(a, out=o), (x[:h], out[:h]),
+                                 (x[h:], out[h:]))
+            if not np.array_equal(out, expected):
+                errors.append("wrong result")
+        except BaseException as e:
+            errors.append(repr(e))
+
+    pool = [threading.Thread(target=work, daemon=True) for _ in range(N_THREADS)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join(10)
+    if any(t.is_alive() for t in pool):
+        print(f"HANG in trial {trial}", flush=True)
+        os._exit(3)
+    if errors:
+        print(f"trial {trial}: {errors[0]}", flush=True)
+        os._exit(4)
+print("ok")
+"""
+
+_FIRST_LARGE_LOG = r"""
+import sys, threading
+import numpy as np
+import autograd
+x = np.random.default_rng(0).random(1 << 18) + 0.5
+barrier = threading.Barrier(8)
+errors = []
+def work():
+    try:
+        barrier.wait()
+        out = autograd.tensor(x).log().data
+        if not np.array_equal(out, np.log(x)):
+            errors.append("wrong result")
+    except BaseException as e:
+        errors.append(repr(e))
+pool = [threading.Thread(target=work, daemon=True) for _ in range(8)]
+for t in pool:
+    t.start()
+for t in pool:
+    t.join(20)
+print("HANG" if any(t.is_alive() for t in pool) else (errors[0] if errors else "ok"))
+"""
+
+
+def _run_child(code: str, *args: str, timeout: float) -> str:
+    import os
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    try:
+        proc = subprocess.run([sys.executable, "-c", code, *args], cwd=root,
+                              capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"the child hung for {timeout} s (deadlock)")
+    return f"rc={proc.returncode} {proc.stdout.strip()} {proc.stderr[-1500:]}".strip()
+
+
+def test_first_use_of_the_ufunc_helper_from_many_threads_never_hangs():
+    """Regression: `_Helper.run` re-initialised itself unguarded, so threads making their first
+    large ufunc call at once could swap its semaphores under each other (deadlock) or clear
+    the job another thread had just posted (TypeError: 'NoneType' object is not callable).
+    8 threads race on a fresh helper, 200 times, in a child with a timeout."""
+    assert _run_child(_HELPER_RACE, "8", "200", timeout=60) == "rc=0 ok"
+
+
+_AFTER_FORK = r"""
+import os, sys
+import numpy as np
+from autograd.kernels.jit import threads
+x = np.random.default_rng(0).random(1 << 12) + 0.5
+h = len(x) // 2
+
+def split_log():
+    out = np.empty_like(x)
+    threads.split_halves(lambda a, o: np.log(a, out=o), (x[:h], out[:h]), (x[h:], out[h:]))
+    return np.array_equal(out, np.log(x))
+
+assert split_log()  # the parent's helper thread is running now
+pid = os.fork()
+if pid == 0:  # the child has no helper thread: it must start its own, not wait forever
+    os._exit(0 if split_log() else 5)
+_, status = os.waitpid(pid, 0)
+print("ok" if status == 0 and split_log() else f"child status {status}")
+"""
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+def test_helper_thread_works_in_a_forked_child():
+    assert _run_child(_AFTER_FORK, timeout=60) == "rc=0 ok"
+
+
+def test_first_large_log_from_eight_threads_in_a_fresh_process():
+    """The public path: the first large `log()` of a fresh process, from 8 threads at once."""
+    assert _run_child(_FIRST_LARGE_LOG, timeout=60) == "rc=0 ok"

@@ -31,20 +31,21 @@ def cpu_count() -> int:
     return n
 
 
-class _Helper:
-    """One helper thread that runs a function while the caller runs it too; it blocks on a
-    semaphore between calls (never spins), so it never fights the other pools."""
+class _Worker:
+    """One helper thread plus the lock and semaphores it shares with its callers. Never
+    re-initialised: a caller keeps a reference to one `_Worker` for its whole call, so no other
+    thread can swap the semaphores or clear the job under it."""
 
-    def __init__(self):
-        self.lock = threading.Lock()
+    def __init__(self) -> None:
+        self.lock = threading.Lock()  # held by the one caller that owns the helper thread
         self.ready = threading.Semaphore(0)
         self.done = threading.Semaphore(0)
         self.job = None
-        self.error = None
-        self.thread = None
-        self.pid = None
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._loop, daemon=True, name="numbagrad-helper")
+        self.thread.start()
 
-    def _loop(self):
+    def _loop(self) -> None:
         while True:
             self.ready.acquire()
             try:
@@ -54,14 +55,7 @@ class _Helper:
             self.done.release()
 
     def run(self, fn) -> None:
-        """fn() on the helper thread and fn() here, concurrently; re-raises either's error."""
-        if self.thread is None or self.pid != os.getpid():  # first use, or after a fork
-            self.__init__()
-            self.pid = os.getpid()
-            self.thread = threading.Thread(target=self._loop, daemon=True,
-                                           name="numbagrad-helper")
-            self.thread.start()
-        if not self.lock.acquire(blocking=False):  # re-entered from another thread: serial
+        if not self.lock.acquire(blocking=False):  # busy with another caller: run serially
             fn()
             return
         try:
@@ -76,7 +70,57 @@ class _Helper:
                 raise self.error
         finally:
             self.job = None
+            self.error = None
             self.lock.release()
+
+
+_start_lock = threading.Lock()  # serialises creating a worker (replaced in a forked child)
+
+
+def _after_fork_in_child() -> None:
+    """The child of a fork has no helper thread, and a lock held by another parent thread at
+    the fork would stay held forever: start over with a fresh lock."""
+    global _start_lock
+    _start_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+class _Helper:
+    """One helper thread that runs a function while the caller runs it too; it blocks on a
+    semaphore between calls (never spins), so it never fights the other pools. The thread is
+    started on first use (and again in a forked child), under a lock, so threads making their
+    first call at the same moment share one worker."""
+
+    def __init__(self) -> None:
+        self._current: tuple[int, _Worker] | None = None  # (pid that owns it, worker)
+
+    def _worker(self) -> _Worker | None:
+        current = self._current  # one read: the pair is replaced whole, never mutated
+        pid = os.getpid()
+        if current is not None and current[0] == pid:
+            return current[1]
+        with _start_lock:
+            current = self._current
+            if current is None or current[0] != pid:  # first use, or after a fork
+                try:
+                    current = (pid, _Worker())
+                except RuntimeError:  # "can't start new thread": run serially instead
+                    return None
+                self._current = current
+            return current[1]
+
+    def run(self, fn) -> None:
+        """fn() on the helper thread and fn() here, concurrently; re-raises either's error.
+        fn is a work-sharing loop (see `run_chunks`): where the helper is busy with another
+        caller or cannot be started, fn() runs once, here, and does all the work."""
+        worker = self._worker()
+        if worker is None:
+            fn()
+            return
+        worker.run(fn)
 
 
 _helper = _Helper()
