@@ -22,7 +22,10 @@ def is_anomaly_enabled() -> bool:
 
 class detect_anomaly:
     """Context manager: a backward that produces NaN/Inf raises RuntimeError naming the op
-    and the file:line where it was created; a forward op producing NaN/Inf raises as well."""
+    and the file:line where it was created.
+
+    Forward values are not checked, as in PyTorch: -inf before a softmax (masking) and
+    log(0) are legitimate; only what backward produces is an anomaly."""
 
     def __init__(self, check_nan: bool = True):
         self.check_nan = check_nan

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .engine import grad
-from .grad_mode import enable_grad, no_grad
+from .grad_mode import enable_grad
 from .tensor import Tensor
 
 
@@ -50,22 +50,23 @@ def analytic_jacobian(outputs, wrt) -> list:
 
 
 def numerical_jacobian(fn, inputs, wrt, n_out, eps) -> list:
+    """Central differences of fn, evaluated as the caller's grad mode has it (as PyTorch
+    does), so a fn that registers hooks on its intermediates runs unchanged."""
     jac = [[None] * len(wrt) for _ in range(n_out)]
-    with no_grad():
-        for i, x in enumerate(wrt):
-            flat = x.data.reshape(-1)  # a view: perturbing it perturbs x
-            cols = []
-            for k in range(flat.size):
-                orig = flat[k]
-                flat[k] = orig + eps
-                plus = [o.data.ravel().copy() for o in _outputs(fn, inputs)]
-                flat[k] = orig - eps
-                minus = [o.data.ravel().copy() for o in _outputs(fn, inputs)]
-                flat[k] = orig
-                cols.append([(p - m) / (2 * eps) for p, m in zip(plus, minus)])
-            for o in range(n_out):
-                jac[o][i] = (np.stack([c[o] for c in cols], 1) if cols
-                             else np.zeros((0, 0)))
+    for i, x in enumerate(wrt):
+        flat = x.data.reshape(-1)  # a view: perturbing it perturbs x
+        cols = []
+        for k in range(flat.size):
+            orig = flat[k]
+            flat[k] = orig + eps
+            plus = [o.data.ravel().copy() for o in _outputs(fn, inputs)]
+            flat[k] = orig - eps
+            minus = [o.data.ravel().copy() for o in _outputs(fn, inputs)]
+            flat[k] = orig
+            cols.append([(p - m) / (2 * eps) for p, m in zip(plus, minus)])
+        for o in range(n_out):
+            jac[o][i] = (np.stack([c[o] for c in cols], 1) if cols
+                         else np.zeros((0, 0)))
     return jac
 
 
@@ -117,8 +118,7 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps: float = 1e-6, atol: float 
     and is itself checked as an input, as PyTorch does."""
     inputs = _to_float64(_as_tuple(inputs))
     n_in = len(inputs)
-    with no_grad():
-        outs = _outputs(fn, inputs)
+    outs = _outputs(fn, inputs)
     if grad_outputs is None:
         rng = np.random.default_rng(seed)
         grad_outputs = tuple(Tensor._make(rng.standard_normal(o.shape)).requires_grad_()

@@ -6,9 +6,11 @@ i < kh (columns likewise), OH = (H + 2 ph - dh (kh - 1) - 1) // sh + 1. Padding 
 materialised: for each kernel offset (i, j) the output positions that read a real pixel
 are a strided slice of x.
 
-- max pool: padding counts as -inf (never selected); `argmax` holds, per output, the flat
-  index h*W + w of the chosen input pixel within its (n, c) plane. The first maximum wins,
-  and NaN propagates (a NaN is always selected), as in PyTorch.
+- max pool: padding is never selected; `argmax` holds, per output, the flat index h*W + w
+  of the chosen input pixel within its (n, c) plane. The first real pixel of a window is
+  taken first, then the first maximum wins, and NaN propagates (a NaN is always selected),
+  as in PyTorch. Any real or integer dtype gives the exact max (a window with no real
+  pixel, possible only with dilation, holds the dtype's lowest value, -inf for floats).
 - avg pool: the sum over the window divided by kh*kw (count_include_pad=True, PyTorch's
   default: padded zeros count) or by the number of real pixels in the window.
 
@@ -26,24 +28,35 @@ from .backend import kernel
 from .im2col import _windows, conv_output_size
 
 
+def lowest(dtype: np.dtype):
+    """The smallest value of a dtype (-inf for floats, False for bool): max pool's start."""
+    dtype = np.dtype(dtype)
+    if dtype.kind in "fc":
+        return dtype.type(-np.inf)
+    return np.iinfo(dtype).min if dtype.kind in "iu" else dtype.type(0)
+
+
 @kernel
 def max_pool2d(x, kh, kw, sh, sw, ph, pw, dh, dw):
     """Max over each window -> (out (N, C, OH, OW), argmax (N, C, OH, OW) int64)."""
     n, c, h, w = x.shape
     oh, ow = conv_output_size(h, kh, sh, ph, dh), conv_output_size(w, kw, sw, pw, dw)
-    out = np.full((n, c, oh, ow), -np.inf, dtype=x.dtype)
+    out = np.full((n, c, oh, ow), lowest(x.dtype), dtype=x.dtype)
     argmax = np.full((n, c, oh, ow), -1, dtype=np.int64)
+    floating = x.dtype.kind in "fc"
     rows = np.arange(oh)[:, None] * sh - ph
     cols = np.arange(ow)[None, :] * sw - pw
     for (os_h, os_w), (is_h, is_w), (i, j) in _windows(h, w, oh, ow, kh, kw, sh, sw, ph, pw,
                                                        dh, dw):
         v = x[:, :, is_h, is_w]
         cur = out[:, :, os_h, os_w]
-        better = (v > cur) | (np.isnan(v) & ~np.isnan(cur))
+        idx = argmax[:, :, os_h, os_w]
+        better = (idx < 0) | (v > cur)  # a window's first real pixel, then any larger one
+        if floating:
+            better |= np.isnan(v) & ~np.isnan(cur)
         cur[better] = v[better]
         # flat index of the pixel this offset reads, for every output in the slice
         flat = (rows[os_h] + i * dh) * w + (cols[:, os_w] + j * dw)
-        idx = argmax[:, :, os_h, os_w]
         idx[better] = np.broadcast_to(flat, v.shape)[better]
     return out, argmax
 

@@ -12,14 +12,24 @@ from __future__ import annotations
 import numpy as np
 
 from ..function import Function
-from ..kernels.pool import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
+from ..kernels.pool import avg_pool2d, avg_pool2d_backward, lowest, max_pool2d, max_pool2d_backward
 from .conv import Geometry
+
+__all__ = ["MAX_POOL_DTYPES", "AvgPool2d", "AvgPool2dBackward", "MaxPool2d",
+           "MaxPool2dBackward", "lowest"]
+
+# the dtypes PyTorch's CPU max_pool2d accepts (2.13 refuses bool, uint16/32/64 and complex)
+MAX_POOL_DTYPES = tuple(np.dtype(t) for t in (np.float16, np.float32, np.float64, np.int8,
+                                               np.int16, np.int32, np.int64, np.uint8))
 
 
 class MaxPool2d(Function):
     """y[n, c, oh, ow] = max over the window of x; dy/dx = 1 at the argmax, 0 elsewhere."""
 
-    def forward(self, x, geom: Geometry):
+    def forward(self, x, geom: Geometry, layer: str = "max_pool2d"):
+        if x.dtype not in MAX_POOL_DTYPES:
+            raise TypeError(f"{layer}: input dtype {x.dtype} is not supported (as in PyTorch); "
+                            f"supported: {', '.join(str(d) for d in MAX_POOL_DTYPES)}")
         out, self.argmax = max_pool2d(x, *geom)
         self.hw = x.shape[2:]
         return out

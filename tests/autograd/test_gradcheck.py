@@ -53,3 +53,31 @@ def test_gradcheck_upcasts_float32_and_handles_tuples():
     a = autograd.tensor([1.0, 2.0], requires_grad=True)  # float32
     b = autograd.tensor([3.0, 4.0], requires_grad=True)
     assert gradcheck(lambda p, q: (p * q, p + q), (a, b))
+
+
+def _with_hook(hook):
+    def fn(x):
+        y = x * x
+        y.register_hook(hook)  # raised "cannot register a hook" when fn ran under no_grad
+        return y * 3
+    return fn
+
+
+def test_gradcheck_runs_fn_with_grad_enabled_and_catches_a_wrong_hook(rng):
+    x = autograd.tensor(rng.standard_normal(4), requires_grad=True)
+    assert gradcheck(_with_hook(lambda g: None), (x,))
+    assert gradcheck(_with_hook(lambda g: g * 1.0), (x,))
+    with pytest.raises(GradcheckError, match="analytical derivative"):
+        gradcheck(_with_hook(lambda g: g * 2), (x,))  # as PyTorch: the hook's gradient is off
+    assert gradgradcheck(_with_hook(lambda g: g), (x,))
+
+
+def test_gradcheck_numerical_part_sees_the_callers_grad_mode(rng):
+    seen = []
+
+    def fn(x):
+        seen.append(autograd.is_grad_enabled())
+        return x.exp()
+
+    gradcheck(fn, (autograd.tensor(rng.standard_normal(2), requires_grad=True),))
+    assert len(seen) == 5 and all(seen)  # one analytic and 2 * 2 numerical evaluations

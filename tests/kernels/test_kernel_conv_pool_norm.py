@@ -93,3 +93,34 @@ def test_batch_norm(paths, dtype, shape):
             np.testing.assert_allclose(u, v, **t)
         g = np.random.default_rng(1).standard_normal(shape).astype(dtype)
         np.testing.assert_allclose(bfn(g, got[0], got[3]), bref(g, want[0], want[3]), **t)
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int64])
+def test_max_pool_signed_integer_dtypes_match_pytorch(paths, dtype):
+    """The kernels take any integer dtype and give the exact max and PyTorch's indices (the
+    start value is the dtype's lowest, not -inf cast to it)."""
+    fn, ref = _kernel("pool", "max_pool2d")
+    lo = np.iinfo(dtype).min
+    x = np.array([[lo, lo, 7], [lo, lo, -1], [0, 0, 0]], dtype)[None, None]
+    for f in (fn, ref):
+        out, idx = f(x, 2, 2, 1, 1, 1, 1, 1, 1)
+        # PyTorch 2.13 (int64): these values and indices
+        assert out.dtype == dtype
+        np.testing.assert_array_equal(out[0, 0], np.array([[lo, lo, 7, 7], [lo, lo, 7, 7],
+                                                           [0, 0, 0, 0], [0, 0, 0, 0]], dtype))
+        np.testing.assert_array_equal(idx[0, 0], [[0, 0, 2, 2], [0, 0, 2, 2], [6, 6, 7, 8],
+                                                  [6, 6, 7, 8]])
+
+
+@pytest.mark.parametrize("dtype", [np.bool_, np.uint8, np.uint64])
+def test_max_pool_unsigned_and_bool_exact(paths, dtype):
+    """uint64 [[5, 3], [2, 1]] gave 2**63 and an all-False bool window True: -inf cast."""
+    fn, ref = _kernel("pool", "max_pool2d")
+    x = np.array([[5, 3, 0], [2, 1, 0], [0, 0, 0]], dtype)[None, None]
+    for f in (fn, ref):
+        out, idx = f(x, 2, 2, 1, 1, 0, 0, 1, 1)
+        assert out.dtype == dtype
+        np.testing.assert_array_equal(out[0, 0], np.array([[5, 3], [2, 1]], dtype))
+        np.testing.assert_array_equal(idx[0, 0], [[0, 1], [3, 4]])
+        out, idx = f(np.zeros((1, 1, 2, 2), dtype), 2, 2, 2, 2, 0, 0, 1, 1)
+        assert out.tolist() == [[[[0]]]] and idx.tolist() == [[[[0]]]]

@@ -102,3 +102,17 @@ def test_fused_bad_input():
     add, _ = numba_and_ref("add")
     with pytest.raises(ValueError):
         add(np.ones((9000, 3)), np.ones((9000, 2)))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("e", [0, 1, 2, 3, 4, -1, -2, 0.5, -0.5, 2.5])
+def test_power_scalar_fast_path(dtype, e):
+    """Small scalar exponents take multiplications / sqrt: same dtype as np.power (a 0-d
+    float64 exponent still promotes a float32 base, as numpy does), values within rounding."""
+    from autograd.kernels import elementwise
+
+    a = np.random.default_rng(0).uniform(0.5, 3.0, (33, 65)).astype(dtype)
+    for b in (e, dtype(e), np.asarray(e, np.float64)):
+        got, want = elementwise.power(a, b), np.power(a, b)
+        assert got.dtype == want.dtype and got.shape == want.shape
+        np.testing.assert_allclose(got, want, **tol(dtype))

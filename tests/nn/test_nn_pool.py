@@ -81,3 +81,49 @@ def test_pool_bad_input():
     assert "AvgPool2d(kernel_size=2" in str(e.value) and "(4, 4)" in str(e.value)
     with pytest.raises(ValueError):
         nn.MaxPool2d(2, padding=2)(autograd.zeros(1, 1, 8, 8))  # pad > kernel / 2
+
+
+# ---- dtypes: the exact max for every dtype PyTorch's max_pool2d takes, TypeError otherwise --
+INT_DTYPES = [np.uint8, np.int8, np.int16, np.int32, np.int64]
+
+
+@pytest.mark.parametrize("dtype", INT_DTYPES + [np.float16, np.float32, np.float64])
+def test_max_pool_integer_and_float_dtypes_give_the_exact_max(dtype):
+    lo, hi = ((np.iinfo(dtype).min, np.iinfo(dtype).max) if np.dtype(dtype).kind in "iu"
+              else (-np.inf, np.finfo(dtype).max))
+    x = autograd.tensor(np.array([[lo, lo, 5], [lo, lo, 3], [hi, 2, 1]], dtype)[None, None])
+    out = F.max_pool2d(x, 2, stride=1)
+    assert out.dtype == dtype
+    np.testing.assert_array_equal(out.data[0, 0], np.array([[lo, 5], [hi, 3]], dtype))
+    # padding and ceil_mode pad with the dtype's lowest value, never selected over a pixel
+    np.testing.assert_array_equal(F.max_pool2d(x, 2, padding=1).data[0, 0],
+                                  np.array([[lo, 5], [hi, 3]], dtype))
+    np.testing.assert_array_equal(F.max_pool2d(x, 2, ceil_mode=True).data[0, 0],
+                                  np.array([[lo, 5], [hi, 1]], dtype))
+    np.testing.assert_array_equal(nn.MaxPool2d(3)(x).data.ravel(), np.array([hi], dtype))
+
+
+def test_max_pool_uint8_and_int8_match_pytorch():
+    # PyTorch 2.13: uint8 [[200, 3], [255, 1]] -> 255; an all -128 int8 3x3 with ceil_mode
+    x = autograd.tensor(np.array([[200, 3], [255, 1]], np.uint8)[None, None])
+    assert F.max_pool2d(x, 2, stride=1, ceil_mode=True).data.tolist() == [[[[255]]]]
+    x = autograd.tensor(np.full((1, 1, 3, 3), -128, np.int8))
+    assert F.max_pool2d(x, 2, ceil_mode=True).data.tolist() == [[[[-128, -128], [-128, -128]]]]
+
+
+@pytest.mark.parametrize("dtype", [np.bool_, np.uint16, np.uint32, np.uint64, np.complex64])
+def test_max_pool_refuses_dtypes_pytorch_refuses(dtype):
+    x = autograd.tensor(np.zeros((1, 1, 2, 2), dtype))
+    with pytest.raises(TypeError, match=f"max_pool2d: input dtype {np.dtype(dtype)}"):
+        F.max_pool2d(x, 2)
+    with pytest.raises(TypeError, match=r"MaxPool2d\(kernel_size=2.*is not supported"):
+        nn.MaxPool2d(2)(x)
+
+
+def test_max_pool_all_minus_inf_window_routes_gradient_to_its_first_pixel():
+    # PyTorch 2.13: max -inf, index 0, gradient [[1, 0], [0, 0]]
+    x = t64(np.full((1, 1, 2, 2), -np.inf))
+    y = F.max_pool2d(x, 2)
+    y.sum().backward()
+    assert y.item() == -np.inf
+    np.testing.assert_array_equal(x.grad.data[0, 0], [[1.0, 0.0], [0.0, 0.0]])

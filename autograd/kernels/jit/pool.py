@@ -8,7 +8,7 @@ import importlib
 import numpy as np
 from numba import njit, prange, types
 
-from ._common import arr, is_float, lazy_njit
+from ._common import arr, is_float, lazy_njit, require_shapes
 
 ref = importlib.import_module("autograd.kernels.pool")
 _conv = importlib.import_module("autograd.kernels.im2col")
@@ -58,7 +58,8 @@ def _max_pool(x, out, idx, kh, kw, sh, sw, ph, pw, dh, dw):
                 x0 = xo * sw - pw
                 jlo, jhi = jlos[xo], jhis[xo]
                 m = ninf
-                best = -1
+                # the window's first real pixel is taken first (PyTorch's initial index)
+                best = (y0 + ilo * dh) * w + x0 + jlo * dw if ilo < ihi and jlo < jhi else -1
                 for i in range(ilo, ihi):
                     iy = y0 + i * dh
                     for j in range(jlo, jhi):
@@ -111,6 +112,11 @@ def max_pool2d_backward(grad_out, argmax, H, W):
     if not (is_float(grad_out) and grad_out.ndim == 4 and isinstance(argmax, np.ndarray)
             and argmax.shape == grad_out.shape and grad_out.size and H > 0 and W > 0):
         return ref.max_pool2d_backward.reference(grad_out, argmax, H, W)
+    # the kernel scatters to gx[n, c].flat[argmax]: every index must lie in the plane (-1 marks
+    # a window with no pixel, skipped)
+    if argmax.min() < -1 or argmax.max() >= H * W:
+        raise ValueError(f"max_pool2d_backward: argmax {argmax.shape} holds indices outside "
+                         f"[-1, {H * W}), the pixels of an {H}x{W} input plane")
     n, c = grad_out.shape[:2]
     gx = np.empty((n, c, H, W), grad_out.dtype)
     _max_pool_backward.get(grad_out.dtype, grad_out.size > PARALLEL_ABOVE)(
@@ -179,7 +185,10 @@ def avg_pool2d_backward(grad_out, H, W, kh, kw, sh, sw, ph, pw, count_include_pa
             and _valid(kh, kw, sh, sw, ph, pw, 1, 1)):
         return ref.avg_pool2d_backward.reference(grad_out, H, W, kh, kw, sh, sw, ph, pw,
                                                  count_include_pad)
-    n, c = grad_out.shape[:2]
+    n, c, oh, ow = grad_out.shape
+    require_shapes("avg_pool2d_backward", (oh, ow) == (_conv.conv_output_size(H, kh, sh, ph, 1),
+                                                       _conv.conv_output_size(W, kw, sw, pw, 1)),
+                   grad_out=grad_out, input=(n, c, H, W))
     gx = np.empty((n, c, H, W), grad_out.dtype)
     _avg_pool.get(grad_out.dtype, grad_out.size > PARALLEL_ABOVE)(
         grad_out, gx, kh, kw, sh, sw, ph, pw, bool(count_include_pad), True)
