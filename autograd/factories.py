@@ -73,7 +73,19 @@ def arange(start, stop=None, step=1, dtype=None, requires_grad: bool = False) ->
 
 
 def linspace(start, end, steps: int, dtype=None, requires_grad: bool = False) -> Tensor:
-    return _new(np.linspace(start, end, steps, dtype=_float(dtype)), requires_grad)
+    """`steps` evenly spaced values from start to end. An integer dtype truncates toward
+    zero (as PyTorch; numpy's linspace floors), from PyTorch's own symmetric formula."""
+    dtype = _float(dtype)
+    if dtype.kind in "fc":
+        return _new(np.linspace(start, end, steps, dtype=dtype), requires_grad)
+    if steps < 0:
+        raise RuntimeError(f"linspace: number of steps must be non-negative, got {steps}")
+    i = np.arange(steps, dtype=np.float64)
+    step = (end - start) / (steps - 1) if steps > 1 else 0.0
+    values = np.where(i < steps // 2, start + step * i, end - step * (steps - i - 1))
+    if steps == 1:
+        values[0] = start
+    return _new(values.astype(dtype), requires_grad)
 
 
 def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False) -> Tensor:

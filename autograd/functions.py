@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import dtypes
 from .ops import binary, shape
 from .ops.reduce import normalize_dims
 from .tensor import Tensor, as_tensor_pair, matmul
@@ -32,14 +33,18 @@ def cat(tensors, dim: int = 0) -> Tensor:
     tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("cat: expected a non-empty list of tensors")
+    for i, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise RuntimeError(f"cat: zero-dimensional tensor (at position {i}) cannot be "
+                               f"concatenated")
     ref = tensors[0]
-    (axis,) = normalize_dims("cat", dim, ref.ndim) or (0,)
+    (axis,) = normalize_dims("cat", dim, ref.ndim)
     for t in tensors[1:]:
         if t.ndim != ref.ndim or any(a != b for i, (a, b) in enumerate(zip(t.shape, ref.shape))
                                      if i != axis):
-            raise ValueError(f"cat: shapes {[tuple(x.shape) for x in tensors]} do not match "
-                             f"outside dim {dim}")
-    dtype = np.result_type(*[t.dtype for t in tensors])
+            raise RuntimeError(f"cat: shapes {[tuple(x.shape) for x in tensors]} do not "
+                               f"match outside dim {dim}")
+    dtype = dtypes.result_type(*[t.data for t in tensors])  # PyTorch's promotion
     return shape.Cat.apply(*[t.astype(dtype) for t in tensors], dim=axis)
 
 
@@ -47,10 +52,14 @@ def stack(tensors, dim: int = 0) -> Tensor:
     """Join tensors of one shape along a new dim."""
     tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
     if not tensors:
-        raise ValueError("stack: expected a non-empty list of tensors")
+        raise RuntimeError("stack: expected a non-empty list of tensors")
     shapes = {t.shape for t in tensors}
     if len(shapes) != 1:
-        raise ValueError(f"stack: all tensors must have the same shape, got "
-                         f"{[t.shape for t in tensors]}")
-    dim = dim if dim >= 0 else dim + tensors[0].ndim + 1
+        raise RuntimeError(f"stack: all tensors must have the same shape, got "
+                           f"{[t.shape for t in tensors]}")
+    n = tensors[0].ndim + 1
+    if not -n <= dim < n:
+        raise IndexError(f"stack: dimension out of range (expected to be in range of "
+                         f"[{-n}, {n - 1}], but got {dim})")
+    dim = dim if dim >= 0 else dim + n
     return cat([t.unsqueeze(dim) for t in tensors], dim)

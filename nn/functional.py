@@ -19,8 +19,10 @@ from autograd.ops.loss import CrossEntropyIndex as _CrossEntropyOp
 from autograd.ops.loss import Softplus as _SoftplusOp
 from autograd.ops.norm import BatchNorm as _BatchNormOp
 from autograd.ops.pad import ConstantPad as _ConstantPadOp
+from autograd.ops.pad import source_index as _pad_source_index
 from autograd.ops.pool import AvgPool2d as _AvgPoolOp
 from autograd.ops.pool import MaxPool2d as _MaxPoolOp
+from autograd.ops.pool import lowest
 from autograd.ops.shape_error import ShapeError
 from autograd.random import generator
 
@@ -209,7 +211,7 @@ def _max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode, return_ind
     geom = _pool_geometry(x4, kernel_size, stride, padding, dilation, layer)
     if ceil_mode:
         x4 = _ceil_mode_pad(x4, geom)
-    out = _MaxPoolOp.apply(x4, geom=geom)
+    out = _MaxPoolOp.apply(x4, geom=geom, layer=layer)
     return out.squeeze(0) if unbatched else out
 
 
@@ -226,7 +228,7 @@ def _ceil_mode_pad(x4: Tensor, geom: Geometry) -> Tensor:
         extra.append(max((out - 1) * s + d * (k - 1) + 1 - (size + 2 * p), 0))
     if not any(extra):
         return x4
-    return pad(x4, (0, extra[1], 0, extra[0]), value=-np.inf)
+    return pad(x4, (0, extra[1], 0, extra[0]), value=lowest(x4.dtype))
 
 
 def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0,
@@ -646,45 +648,43 @@ def _hinge_loss(x, y, reduction, margin, layer) -> Tensor:
 
 
 # ---- utilities ---------------------------------------------------------------------------------
-_PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+_PAD_MODES = ("reflect", "replicate", "circular")
 
 
 def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
         value: float | None = None) -> Tensor:
     """Pad the trailing dims: pad = (left, right) for the last dim, then (top, bottom) for the
-    one before, ... Negative widths crop. Modes: constant, reflect, replicate, circular."""
+    one before, ... Negative widths crop. Modes: constant, reflect, replicate, circular, with
+    PyTorch's rules (`autograd.ops.pad.source_index`); shape errors are RuntimeError."""
     x = _as_tensor(input)
     pad = tuple(int(p) for p in pad)
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
-        raise ValueError(f"pad: padding length must be even and at most 2 * ndim "
-                         f"({2 * x.ndim}), got {len(pad)} for input of shape {tuple(x.shape)}")
+        raise RuntimeError(f"pad: padding length must be even and at most 2 * ndim "
+                           f"({2 * x.ndim}), got {len(pad)} for input of shape "
+                           f"{tuple(x.shape)}")
+    if mode != "constant" and mode not in _PAD_MODES:
+        raise NotImplementedError(f"pad: unknown mode {mode!r}; choose constant, reflect, "
+                                  f"replicate or circular")
     widths = [(0, 0)] * x.ndim
     for i in range(len(pad) // 2):
         widths[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    if mode != "constant":  # a gather of existing elements: differentiable
+        for d, (b, a) in enumerate(widths):
+            if b or a:
+                idx = _pad_source_index(mode, x.shape[d], b, a)
+                x = x[(slice(None),) * d + (idx,)]
+        return x
     for d, ((b, a), n) in enumerate(zip(widths, x.shape)):
         if n + b + a < 0:
-            raise ValueError(f"pad: padding {pad} would give dim {d} of the input of shape "
-                             f"{tuple(x.shape)} a negative size ({n + b + a})")
+            raise RuntimeError(f"pad: padding {pad} would give dim {d} of the input of shape "
+                               f"{tuple(x.shape)} a negative size ({n + b + a})")
     if any(b < 0 or a < 0 for b, a in widths):  # crop first
         crop = tuple(slice(max(-b, 0), n - max(-a, 0)) for (b, a), n in zip(widths, x.shape))
         x = x[crop]
         widths = [(max(b, 0), max(a, 0)) for b, a in widths]
     if not any(b or a for b, a in widths):
         return x
-    if mode == "constant":
-        return _ConstantPadOp.apply(x, widths=tuple(widths),
-                                    value=0.0 if value is None else value)
-    if mode not in _PAD_MODES:
-        raise ValueError(f"pad: unknown mode {mode!r}; choose constant, reflect, replicate or "
-                         f"circular")
-    for d, (b, a) in enumerate(widths):  # a gather of existing elements: differentiable
-        if b or a:
-            if mode == "reflect" and max(b, a) >= x.shape[d]:
-                raise ValueError(f"pad: reflect padding {(b, a)} must be smaller than the dim "
-                                 f"size {x.shape[d]} (input shape {tuple(x.shape)})")
-            idx = np.pad(np.arange(x.shape[d]), (b, a), mode=_PAD_MODES[mode])
-            x = x[(slice(None),) * d + (idx,)]
-    return x
+    return _ConstantPadOp.apply(x, widths=tuple(widths), value=0.0 if value is None else value)
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import dtypes
 from .. import kernels as K
 from ..function import Function
 
@@ -15,8 +16,17 @@ def check_broadcast(op: str, a: np.ndarray, b: np.ndarray) -> None:
     try:
         np.broadcast_shapes(a.shape, b.shape)
     except ValueError:
-        raise ValueError(f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast "
-                         f"together") from None
+        raise RuntimeError(f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast "
+                           f"together") from None
+
+
+def promote(a: np.ndarray, b: np.ndarray) -> tuple:
+    """a and b cast to PyTorch's result dtype (`dtypes.result_type`; Python scalars arrive
+    as 0-d arrays already of it). The engine casts each gradient back to its input's dtype."""
+    if a.dtype == b.dtype:
+        return a, b
+    dtype = dtypes.result_type(a, b)
+    return a.astype(dtype, copy=False), b.astype(dtype, copy=False)
 
 
 class _Binary(Function):
@@ -24,7 +34,7 @@ class _Binary(Function):
         if a.shape != b.shape:
             check_broadcast(type(self).__name__.lower(), a, b)
         self.shapes = (a.shape, b.shape)
-        return self.compute(a, b)
+        return self.compute(*promote(a, b))
 
 
 class Add(_Binary):
@@ -55,9 +65,16 @@ class Mul(_Binary):
 
 
 class Div(_Binary):
-    """d(a/b) = da / b - a db / b^2."""
+    """d(a/b) = da / b - a db / b^2. True division: integer and bool inputs give the
+    default float dtype (as PyTorch), not numpy's float64."""
     save_inputs = True
-    compute = staticmethod(K.div)
+
+    @staticmethod
+    def compute(a, b):
+        if a.dtype.kind not in "fc":
+            dtype = dtypes.get_default_dtype()
+            a, b = a.astype(dtype), b.astype(dtype)
+        return K.div(a, b)
 
     def backward(self, g):
         sa, sb = self.shapes
@@ -69,7 +86,10 @@ class Div(_Binary):
 
 
 class Pow(_Binary):
-    """a^b with a tensor exponent: d/da = b a^(b-1), d/db = a^b log a (0 where a <= 0)."""
+    """a^b with a tensor exponent, PyTorch's gradients (pow_backward_self / _exponent):
+    d/da = b a^(b-1), taken as 0 where b = 0 (so 0^0 has slope 0, not 0 * inf);
+    d/db = a^b log a, taken as 0 where a = 0 and b >= 0; log a is -inf at a = 0 (so 0^-0.3
+    gives -inf) and NaN for a < 0 (the real power has no derivative in b there)."""
     save_inputs = True
     compute = staticmethod(K.power)
 
@@ -77,12 +97,18 @@ class Pow(_Binary):
         a, b = self.inputs
         na, nb = self.next
         ga = gb = None
+        zero = _const(np.zeros((), dtype=g.dtype))
         if na is not None:
-            ga = (g * b * a ** (b - 1)).sum_to(a.shape)
+            ga = Where.apply(zero, g * b * a ** (b - 1), cond=b.data == 0).sum_to(a.shape)
         if nb is not None:
+            ad = a.data
             one = _const(np.ones((), dtype=a.dtype))
-            safe_log = Where.apply(a, one, cond=a.data > 0).log()
-            gb = (g * a ** b * safe_log).sum_to(b.shape)
+            log_a = Where.apply(a, one, cond=ad > 0).log()  # finite where a > 0, else 0
+            if not (ad > 0).all():  # log 0 = -inf, log of a negative (or NaN) = NaN
+                log_a = log_a + _const(np.where(ad == 0, -np.inf, np.where(ad > 0, 0, np.nan))
+                                       .astype(log_a.dtype))
+            gb = Where.apply(zero, g * a ** b * log_a,
+                             cond=(ad == 0) & (b.data >= 0)).sum_to(b.shape)
         return ga, gb
 
 
@@ -96,15 +122,13 @@ class _Select(_Binary):
 
 class Maximum(_Select):
     def compute(self, a, b):
-        self.share_a = np.where(a > b, 1.0, np.where(a == b, 0.5, 0.0)).astype(
-            np.result_type(a, b))
+        self.share_a = np.where(a > b, 1.0, np.where(a == b, 0.5, 0.0)).astype(a.dtype)
         return K.maximum(a, b)
 
 
 class Minimum(_Select):
     def compute(self, a, b):
-        self.share_a = np.where(a < b, 1.0, np.where(a == b, 0.5, 0.0)).astype(
-            np.result_type(a, b))
+        self.share_a = np.where(a < b, 1.0, np.where(a == b, 0.5, 0.0)).astype(a.dtype)
         return K.minimum(a, b)
 
 
@@ -117,10 +141,10 @@ class Where(Function):
         try:
             shape = np.broadcast_shapes(cond.shape, a.shape, b.shape)
         except ValueError:
-            raise ValueError(f"where: condition {cond.shape}, input {a.shape} and other "
-                             f"{b.shape} cannot be broadcast together") from None
+            raise RuntimeError(f"where: condition {cond.shape}, input {a.shape} and other "
+                               f"{b.shape} cannot be broadcast together") from None
         self.cond, self.shapes = np.broadcast_to(cond, shape), (a.shape, b.shape)
-        return K.where(cond, a, b)
+        return K.where(cond, *promote(a, b))
 
     def backward(self, g):
         sa, sb = self.shapes

@@ -16,8 +16,8 @@ class MatMul(Function):
         k_a = a.shape[-2] if trans_a else a.shape[-1]
         k_b = b.shape[-1] if trans_b else b.shape[-2]
         if k_a != k_b:
-            raise ValueError(f"matmul: shapes {a.shape} and {b.shape} are not aligned "
-                             f"({k_a} != {k_b})")
+            raise RuntimeError(f"matmul: shapes {a.shape} and {b.shape} are not aligned "
+                               f"({k_a} != {k_b})")
         self.a_shape, self.b_shape, self.trans = a.shape, b.shape, (trans_a, trans_b)
         return K.matmul(a, b, trans_a, trans_b)
 

@@ -1,6 +1,7 @@
-"""Reductions over any set of dims: sum, amax / amin, prod, logsumexp.
+"""Reductions over any set of dims: sum, amax / amin, prod, logsumexp, the p-norm.
 
-mean, var and std are compositions of these in `Tensor` (their gradients follow).
+mean and var are compositions of these in `Tensor` (their gradients follow); std is var
+followed by `Std`, a square root whose gradient is 0 where the deviation is 0.
 """
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import numpy as np
 
 from .. import kernels as K
 from ..function import Function
+from .binary import Where, _const
 
 
 def normalize_dims(op: str, dim, ndim: int) -> tuple | None:
@@ -143,3 +145,87 @@ class LogSumExp(_Reduce):
         (x,) = self.inputs
         out = self.output()
         return self.expand_grad(g) * (x - (out if self.keepdim else out.reshape(self.kshape))).exp()
+
+
+def _nonzero_or_one(t, nonzero: np.ndarray):
+    """t where `nonzero`, 1 elsewhere: a denominator that is never 0 (differentiable in t,
+    with an exact zero gradient where it was replaced)."""
+    return Where.apply(t, _const(np.ones((), dtype=t.dtype)), cond=nonzero)
+
+
+class Norm(_Reduce):
+    """The vector p-norm over dims, as torch.linalg.vector_norm: (sum |x|^p)^(1/p) for a real
+    p, max |x| for p = inf, min |x| for p = -inf, the count of non-zeros for p = 0.
+
+    Gradients are PyTorch's (norm_backward): 0 where the norm is 0 instead of 0/0; sign(x)
+    for p = 1; for p = +-inf the gradient goes to the elements with |x| equal to the norm,
+    split evenly between ties; none for p = 0 (zeros). Written in Tensor ops, so higher
+    derivatives follow."""
+    save_inputs = True
+    save_output = True
+
+    def forward(self, x, p, dim=None, keepdim=False):
+        axes = self.setup(x, dim, keepdim)
+        self.p = p
+        if np.isinf(p) and x.size == 0:
+            raise RuntimeError(f"norm: cannot compute the {p} norm of an empty tensor (shape "
+                               f"{x.shape}): max/min have no identity")
+        a = K.absolute(x)
+        if p == 2:
+            out = K.sqrt(np.asarray(K.sum(K.mul(x, x), axes, keepdim)))
+        elif p == np.inf:
+            out = K.amax(a, axes, keepdim)
+        elif p == -np.inf:
+            out = K.amin(a, axes, keepdim)
+        elif p == 0:
+            out = K.sum((x != 0).astype(x.dtype), axes, keepdim)
+        elif p == 1:
+            out = K.sum(a, axes, keepdim)
+        else:
+            q = x.dtype.type(p)
+            out = K.power(np.asarray(K.sum(K.power(a, q), axes, keepdim)), 1 / q)
+        return np.asarray(out, dtype=x.dtype)
+
+    def backward(self, g):
+        (x,) = self.inputs
+        p = self.p
+        if p == 0:
+            return _const(np.zeros(x.shape, dtype=g.dtype))
+        gk = self.expand_grad(g)
+        sign = np.sign(x.data)
+        if p == 1:
+            return gk * _const(sign)
+        out = self.output()
+        nk = out if self.keepdim else out.reshape(self.kshape)
+        if np.isinf(p):
+            a = np.abs(x.data)
+            hit = (a == nk.data) | np.isnan(a)
+            share = hit / hit.sum(axis=self.axes, keepdims=True) * sign
+            return gk * _const(share.astype(x.dtype))
+        nonzero = nk.data != 0
+        if p == 2:
+            return gk * x / _nonzero_or_one(nk, nonzero)
+        if p > 1:
+            scaled = x * x.abs() ** (p - 2) if p > 2 else _const(sign) * x.abs() ** (p - 1)
+            return gk * scaled / _nonzero_or_one(nk, nonzero) ** (p - 1)
+        # p < 1: |x|^(p-1) is infinite at x = 0, where PyTorch takes the gradient as 0
+        xnz = x.data != 0
+        scaled = Where.apply(_const(sign) * _nonzero_or_one(x.abs(), xnz) ** (p - 1),
+                             _const(np.zeros((), dtype=x.dtype)), cond=xnz)
+        return gk * scaled * nk ** (1 - p)
+
+
+class Std(Function):
+    """sqrt(var): the standard deviation from a variance. Its gradient g / (2 std) is taken
+    as 0 where std is 0 (constant input, where d var / dx is 0 too), as PyTorch's
+    std_backward does, instead of 0 * inf = NaN."""
+    save_output = True
+
+    def forward(self, var):
+        return K.sqrt(var)
+
+    def backward(self, g):
+        out = self.output()
+        nonzero = out.data != 0
+        return Where.apply(g / (2 * _nonzero_or_one(out, nonzero)),
+                           _const(np.zeros((), dtype=g.dtype)), cond=nonzero)

@@ -13,8 +13,8 @@ class Reshape(Function):
         try:
             return x.reshape(shape)
         except ValueError:
-            raise ValueError(f"reshape: shape {tuple(shape)} is invalid for input of shape "
-                             f"{x.shape} ({x.size} elements)") from None
+            raise RuntimeError(f"reshape: shape {tuple(shape)} is invalid for input of shape "
+                               f"{x.shape} ({x.size} elements)") from None
 
     def backward(self, g):
         return g.reshape(self.in_shape)
@@ -32,13 +32,16 @@ class Permute(Function):
 class BroadcastTo(Function):
     def forward(self, x, shape):
         self.in_shape = x.shape
+        if len(shape) < x.ndim:
+            raise RuntimeError(f"expand: the tensor of shape {x.shape} cannot be broadcast to "
+                               f"{tuple(shape)} (fewer dims)")
         if x.size == 1:  # the common backward of a full reduction: np.full is much cheaper
             return np.full(shape, x.reshape(()), dtype=x.dtype)
         try:
             return np.broadcast_to(x, shape)
         except ValueError:
-            raise ValueError(f"expand: the tensor of shape {x.shape} cannot be broadcast to "
-                             f"{tuple(shape)}") from None
+            raise RuntimeError(f"expand: the tensor of shape {x.shape} cannot be broadcast to "
+                               f"{tuple(shape)}") from None
 
     def backward(self, g):
         return g.sum_to(self.in_shape)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import dtypes
 from .. import kernels as K
 from ..function import Function
 
@@ -132,14 +133,20 @@ class PowScalar(Function):
 
     def forward(self, x, p):
         self.p = p
+        dtype = dtypes.result_type(x, p)  # PyTorch's promotion: int ** 0.5 is float32
+        if dtype != x.dtype:
+            x = x.astype(dtype)
         return K.power(x, x.dtype.type(p)) if np.issubdtype(x.dtype, np.floating) else K.power(x, p)
 
     def backward(self, g):
         (x,) = self.inputs
-        if self.p == 0:
-            return g * 0
+        if self.p == 0:  # PyTorch: zeros (not g * 0, which is NaN where g is inf)
+            from ..tensor import Tensor
+            return Tensor._make(np.zeros(x.shape, dtype=g.dtype))
         if self.p == 1:
             return g
+        if self.p == 2:
+            return g * (x * 2)
         return g * (self.p * x ** (self.p - 1))
 
 

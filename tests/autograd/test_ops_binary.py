@@ -117,7 +117,79 @@ def test_comparisons_have_no_grad():
 @pytest.mark.parametrize("name", ["add", "sub", "mul", "div", "maximum"])
 def test_incompatible_shapes_name_op_and_shapes(name):
     fn, _ = BINARY[name]
-    with pytest.raises(ValueError, match=r"\(3, 4\).*\(5,\)"):
+    # PyTorch raises RuntimeError for a broadcast mismatch; exactly that class
+    with pytest.raises(RuntimeError, match=r"\(3, 4\).*\(5,\)") as info:
         fn(autograd.ones(3, 4), autograd.ones(5))
-    with pytest.raises(ValueError, match=name):
+    assert type(info.value) is RuntimeError
+    with pytest.raises(RuntimeError, match=name):
         fn(autograd.ones(3, 4), autograd.ones(5))
+    with autograd.no_grad(), pytest.raises(RuntimeError, match=name):
+        fn(autograd.ones(3, 4), autograd.ones(5))
+
+
+# ---- x ** y edge gradients: PyTorch 2.13's values (pow_backward_self / _exponent) ---------
+NAN, INF = float("nan"), float("inf")
+POW_EDGES = [  # (a, b, a ** b, d/da, d/db)
+    (0.0, 0.0, 1.0, 0.0, 0.0),
+    (0.0, -0.3, INF, -INF, -INF),
+    (-2.0, 0.5, NAN, NAN, NAN),
+    (-2.0, 2.0, 4.0, -4.0, NAN),
+    (-2.0, 3.0, -8.0, 12.0, NAN),
+    (0.0, 2.0, 0.0, 0.0, 0.0),
+    (0.0, 1.0, 0.0, 1.0, 0.0),
+    (0.0, 0.5, 0.0, INF, 0.0),
+    (0.0, -1.0, INF, -INF, -INF),
+    (0.0, -2.0, INF, -INF, -INF),
+    (2.0, 0.0, 1.0, 0.0, 0.6931471805599453),
+    (-2.0, 0.0, 1.0, 0.0, NAN),
+    (0.0, 1.5, 0.0, 0.0, 0.0),
+    (2.0, 3.0, 8.0, 12.0, 5.545177444479562),
+    (0.5, -1.0, 2.0, -4.0, -1.3862943611198906),
+    (INF, 2.0, INF, INF, INF),
+    (-INF, 2.0, INF, -INF, NAN),
+    (1.0, NAN, 1.0, NAN, 0.0),
+    (NAN, 0.0, 1.0, 0.0, NAN),
+]
+
+
+def _assert_same(got, want, what):
+    assert (np.isnan(got) and np.isnan(want)) or got == want, (what, got, want)
+
+
+@pytest.mark.parametrize("a, b, value, da, db", POW_EDGES)
+def test_pow_edge_gradients_match_pytorch(a, b, value, da, db):
+    with np.errstate(all="ignore"):
+        # tensor ** tensor
+        x = autograd.tensor(np.float64(a), requires_grad=True)
+        y = autograd.tensor(np.float64(b), requires_grad=True)
+        out = x ** y
+        out.backward()
+        _assert_same(out.item(), value, "value")
+        _assert_same(x.grad.item(), da, "d/da")
+        _assert_same(y.grad.item(), db, "d/db")
+        # tensor ** scalar: the same d/da
+        x = autograd.tensor(np.float64(a), requires_grad=True)
+        (x ** b).backward()
+        _assert_same(x.grad.item(), da, "d/da (scalar exponent)")
+        # scalar ** tensor: the same d/db
+        y = autograd.tensor(np.float64(b), requires_grad=True)
+        (a ** y).backward()
+        _assert_same(y.grad.item(), db, "d/db (scalar base)")
+
+
+def test_pow_tensor_exponent_broadcast_edges():
+    x = autograd.tensor(np.array([[0.0], [-2.0], [3.0]]), requires_grad=True)
+    y = autograd.tensor(np.array([0.0, 2.0]), requires_grad=True)
+    with np.errstate(all="ignore"):
+        (x ** y).sum().backward()
+    # d/dx: rows sum b a^(b-1) over b in {0, 2}: 0 + 0, 0 + -4, 0 + 6
+    np.testing.assert_array_equal(x.grad.data, [[0.0], [-4.0], [6.0]])
+    # d/dy: column b=0 sums 0 + NaN + log 3; column b=2: 0 + NaN + 9 log 3
+    assert np.isnan(y.grad.data).all()
+
+
+def test_pow_tensor_exponent_gradcheck_positive_base(rng):
+    a = autograd.tensor(np.abs(rng.standard_normal((3, 4))) + 0.5, requires_grad=True)
+    b = autograd.tensor(rng.standard_normal((4,)), requires_grad=True)
+    assert gradcheck(lambda u, v: u ** v, (a, b))
+    assert gradgradcheck(lambda u, v: u ** v, (a, b))

@@ -135,3 +135,81 @@ def test_bad_dim_raises():
         x.softmax(5)
     with pytest.raises(ValueError, match="empty"):
         autograd.zeros(0).max()
+
+
+# ---- norm and std: PyTorch's values and gradients (literals from PyTorch 2.13, float64) ----
+INF = float("inf")
+NORM_CASES = [  # (p, dim, x, norm, gradient of norm(...).sum())
+    (2, None, [0.0, 0.0, 0.0], 0.0, [0.0, 0.0, 0.0]),
+    (3, None, [0.0, 0.0, 0.0], 0.0, [0.0, 0.0, 0.0]),
+    (1, None, [0.0, 0.0, 0.0], 0.0, [0.0, 0.0, 0.0]),
+    (0.5, None, [0.0, 0.0, 0.0], 0.0, [0.0, 0.0, 0.0]),
+    (0.5, None, [0.0, 1.0, 4.0], 9.0, [0.0, 3.0, 1.5]),
+    (1.5, None, [0.0, 1.0, 4.0], 4.3267487109222245, [0.0, 0.4807498567691361,
+                                                      0.9614997135382722]),
+    (-1, None, [0.0, 1.0, 4.0], 0.0, [0.0, 0.0, 0.0]),
+    (-1, None, [2.0, 1.0, 4.0], 0.5714285714285714, [0.08163265306122448, 0.32653061224489793,
+                                                     0.02040816326530612]),
+    (2, 1, [[0.0, 0.0], [3.0, 4.0]], [0.0, 5.0], [[0.0, 0.0], [0.6, 0.8]]),
+    (INF, None, [2.0, -3.0, 4.0], 4.0, [0.0, 0.0, 1.0]),
+    (-INF, None, [2.0, -3.0, 4.0], 2.0, [1.0, 0.0, 0.0]),
+    (INF, None, [4.0, -3.0, -4.0], 4.0, [0.5, 0.0, -0.5]),  # ties share the gradient
+    (-INF, None, [2.0, -2.0, 4.0], 2.0, [0.5, -0.5, 0.0]),
+    (INF, 1, [[4.0, -3.0, -4.0], [1.0, 2.0, -3.0]], [4.0, 3.0], [[0.5, 0.0, -0.5],
+                                                                  [0.0, 0.0, -1.0]]),
+    (INF, None, [0.0, 0.0, 0.0], 0.0, [0.0, 0.0, 0.0]),
+    (-INF, None, [0.0, 1.0], 0.0, [0.0, 0.0]),
+    (0, None, [2.0, 0.0, 4.0], 2.0, [0.0, 0.0, 0.0]),  # count of non-zeros, no gradient
+    (0, 1, [[2.0, 0.0, 4.0], [0.0, 0.0, 1.0]], [2.0, 1.0], [[0.0] * 3, [0.0] * 3]),
+    ("fro", None, [[1.0, 2.0], [3.0, 4.0]], 5.477225575051661,
+     [[0.18257418583505536, 0.3651483716701107], [0.5477225575051661, 0.7302967433402214]]),
+]
+
+
+@pytest.mark.parametrize("p, dim, x, value, grad", NORM_CASES)
+def test_norm_values_and_gradients_match_pytorch(p, dim, x, value, grad):
+    t = autograd.tensor(np.array(x), requires_grad=True)
+    out = t.norm(p, dim)
+    np.testing.assert_allclose(out.data, value, rtol=1e-12)
+    out.sum().backward()
+    assert np.isfinite(t.grad.data).all()
+    np.testing.assert_allclose(t.grad.data, grad, rtol=1e-12, atol=1e-15)
+
+
+def test_norm_float32_inf_and_zero():
+    x = autograd.tensor([2.0, -3.0, 4.0])
+    assert x.norm(INF).item() == 4.0 and x.norm(-INF).item() == 2.0
+    assert x.norm(0).item() == 3.0 and x.norm(0).dtype == np.float32
+
+
+@pytest.mark.parametrize("p", [2, 3, 1.5, 0.5, -1, 1, INF, -INF])
+@pytest.mark.parametrize("dim", [None, 1])
+def test_norm_gradcheck(p, dim, rng):
+    x = autograd.tensor(rng.standard_normal((3, 4)), requires_grad=True)
+    assert gradcheck(lambda t: t.norm(p, dim), (x,))
+    if p not in (1, INF, -INF):  # piecewise linear: second derivative 0, nothing to check
+        assert gradgradcheck(lambda t: t.norm(p, dim), (x,))
+
+
+def test_norm_bad_input():
+    with pytest.raises(RuntimeError, match="norm.*floating point.*int64"):
+        autograd.tensor([1, 2]).norm()
+    with pytest.raises(RuntimeError, match="norm.*empty"):
+        autograd.zeros(0).norm(INF)
+    with pytest.raises(ValueError, match="norm: p must be"):
+        autograd.ones(2).norm("nuc")
+
+
+def test_std_of_constant_input_has_zero_gradient():
+    # PyTorch 2.13: std([3, 3, 3]) = 0 with gradient [0, 0, 0]; one element: NaN and NaN
+    x = autograd.tensor(np.array([3.0, 3.0, 3.0]), requires_grad=True)
+    x.std().backward()
+    np.testing.assert_array_equal(x.grad.data, [0.0, 0.0, 0.0])
+    x = autograd.tensor(np.array([[3.0, 3.0], [1.0, 2.0]]), requires_grad=True)
+    x.std(1).sum().backward()
+    np.testing.assert_allclose(x.grad.data, [[0.0, 0.0], [-0.7071067811865476,
+                                                          0.7071067811865476]], rtol=1e-12)
+    x = autograd.tensor([3.0], requires_grad=True)
+    with np.errstate(all="ignore"):
+        x.std().backward()
+    assert np.isnan(x.grad.data).all()

@@ -77,20 +77,56 @@ def test_matmul_hand_checked():
 
 
 def test_shape_errors():
-    with pytest.raises(ValueError, match=r"matmul.*\(3, 4\).*\(5, 2\)"):
-        autograd.ones(3, 4) @ autograd.ones(5, 2)
-    with pytest.raises(ValueError, match=r"reshape.*\(5,\).*\(2, 3\)"):
-        autograd.ones(2, 3).reshape(5)
-    with pytest.raises(ValueError, match="expand"):
-        autograd.ones(2, 3).expand(4, 3)
-    with pytest.raises(ValueError, match="permutation"):
-        autograd.ones(2, 3).permute(0, 0)
-    with pytest.raises(ValueError, match="cat"):
-        autograd.cat([autograd.ones(2, 3), autograd.ones(2, 4)])
-    with pytest.raises(ValueError, match="stack"):
-        autograd.stack([autograd.ones(2), autograd.ones(3)])
-    with pytest.raises(ValueError, match="matmul"):
-        autograd.tensor(2.0) @ autograd.ones(2)
+    """Shape mismatches raise RuntimeError (PyTorch's class), exactly, never ValueError."""
+    cases = [
+        (lambda: autograd.ones(3, 4) @ autograd.ones(5, 2), r"matmul.*\(3, 4\).*\(5, 2\)"),
+        (lambda: autograd.ones(2, 3).reshape(5), r"reshape.*\(5,\).*\(2, 3\)"),
+        (lambda: autograd.ones(2, 3).view(-1, -1), r"reshape"),
+        (lambda: autograd.ones(2, 3).expand(4, 3), "expand"),
+        (lambda: autograd.ones(2, 3).expand(3), "expand"),
+        (lambda: autograd.ones(1, 1).expand(3), "expand"),
+        (lambda: autograd.ones(2, 3).expand(-1, 2, 3), "expand.*-1"),
+        (lambda: autograd.ones(2, 3).permute(0, 0), "permutation"),
+        (lambda: autograd.ones(2, 3).permute(0), "permutation"),
+        (lambda: autograd.cat([autograd.ones(2, 3), autograd.ones(2, 4)]), "cat"),
+        (lambda: autograd.cat([autograd.ones(2, 3), autograd.ones(3)]), "cat"),
+        (lambda: autograd.cat([autograd.tensor(1.0), autograd.tensor(2.0)]), "cat.*zero-dim"),
+        (lambda: autograd.stack([autograd.ones(2), autograd.ones(3)]), "stack"),
+        (lambda: autograd.stack([]), "stack"),
+        (lambda: autograd.tensor(2.0) @ autograd.ones(2), "matmul"),
+        (lambda: autograd.ones(3) @ autograd.ones(4), "matmul"),
+        (lambda: autograd.ones(2, 2, 3) @ autograd.ones(3, 3, 4), "matmul"),
+        (lambda: autograd.ones(5).split([2, 2]), "split"),
+        (lambda: autograd.ones(5).split([6, -1]), "split"),
+        (lambda: autograd.ones(5).split(0), "split"),
+        (lambda: autograd.ones(5).chunk(0), "chunk"),
+    ]
+    for fn, pattern in cases:
+        with pytest.raises(RuntimeError, match=pattern) as info:
+            fn()
+        assert type(info.value) is RuntimeError, (pattern, type(info.value))
+
+
+def test_out_of_range_dims_raise_index_error():
+    """As PyTorch: a dim out of range is an IndexError, not a shape error."""
+    x = autograd.ones(2, 3)
+    for fn in (lambda: x.permute(0, 5), lambda: autograd.cat([x, x], 5),
+               lambda: autograd.stack([x, x], 5), lambda: x.split(1, 5),
+               lambda: x.argmax(5), lambda: x.max(5)):
+        with pytest.raises(IndexError):
+            fn()
+    # an empty cat list is a ValueError in PyTorch too
+    with pytest.raises(ValueError, match="cat.*empty"):
+        autograd.cat([])
+
+
+def test_split_chunk_sizes_as_pytorch():
+    x = autograd.arange(5.0)
+    assert [t.shape for t in x.split(3)] == [(3,), (2,)]
+    assert [t.shape for t in x.chunk(3)] == [(2,), (2,), (1,)]
+    assert [t.shape for t in autograd.ones(0).split(2)] == [(0,)]
+    assert [t.shape for t in autograd.ones(0).split(0)] == [(0,)]
+    assert [t.shape for t in autograd.ones(2, 5).split(2, -1)] == [(2, 2), (2, 2), (2, 1)]
 
 
 @pytest.mark.parametrize("trans_a", [False, True])
@@ -108,3 +144,13 @@ def test_matmul_op_with_transpose_flags(trans_a, trans_b, rng):
     np.testing.assert_allclose(f(a, b).data, expected, rtol=1e-12)
     assert gradcheck(f, (a, b))
     assert gradgradcheck(f, (a, b))
+
+
+def test_non_integer_sizes_and_dims_raise_type_error():
+    """As PyTorch: reshape(2.0, 3) is a TypeError, never silently truncated to 2."""
+    x = autograd.ones(2, 3)
+    for fn, op in ((lambda: x.reshape(2.0, 3), "reshape"), (lambda: x.view((3, 2.5)), "reshape"),
+                   (lambda: x.permute("a", "b"), "permute"), (lambda: x.expand(2.0, 3), "expand")):
+        with pytest.raises(TypeError, match=op):
+            fn()
+    assert x.reshape(autograd.tensor(3), np.int64(2)).shape == (3, 2)

@@ -102,3 +102,52 @@ def test_cast_gradient_flows_back_in_input_dtype():
     (x.astype(np.float64) ** 2).sum().backward()
     assert x.grad.dtype == np.float32
     np.testing.assert_array_equal(x.grad.data, [2, 4])
+
+
+def test_linspace_integer_dtype_truncates_toward_zero_as_pytorch():
+    # torch.linspace(start, end, steps, dtype=torch.int32 / torch.int64) in PyTorch 2.13
+    cases = {(-5, 5, 7): [-5, -3, -1, 0, 1, 3, 5], (-3.7, 3.7, 5): [-3, -1, 0, 1, 3],
+             (-1, 1, 5): [-1, 0, 0, 0, 1], (0, 10, 4): [0, 3, 6, 10],
+             (-10, -1, 4): [-10, -7, -4, -1], (-2.5, 3, 1): [-2]}
+    for (start, end, steps), expected in cases.items():
+        for dtype in (np.int32, np.int64):
+            out = autograd.linspace(start, end, steps, dtype=dtype)
+            assert out.dtype == dtype
+            np.testing.assert_array_equal(out.data, expected, err_msg=str((start, end, steps)))
+
+
+def test_clamp_without_bounds_raises_as_pytorch():
+    x = autograd.tensor([1.0, 2.0])
+    for fn in (lambda: x.clamp(), lambda: x.clamp(None, None), lambda: x.clip()):
+        with pytest.raises(RuntimeError, match="At least one of 'min' or 'max' must not be None"):
+            fn()
+    np.testing.assert_array_equal(x.clamp(max=1.5).data, [1.0, 1.5])
+
+
+def test_zero_dim_argmax_max_split_as_pytorch():
+    z = autograd.tensor(3.5, requires_grad=True)
+    for dim in (0, -1):
+        for fn in (z.argmax, z.argmin):
+            out = fn(dim)
+            assert out.shape == () and out.dtype == np.int64 and out.item() == 0
+        assert z.argmax(dim, keepdim=True).shape == ()
+    for name in ("max", "min"):
+        res = getattr(z, name)(0)
+        values, indices = res  # a (values, indices) pair, like for other dims
+        assert res.values is values and res.indices is indices
+        assert values.shape == () and values.item() == 3.5
+        assert indices.shape == () and indices.dtype == np.int64 and indices.item() == 0
+        assert getattr(z, name)(-1, keepdim=True).values.shape == ()
+        z.grad = None
+        values.backward()
+        assert z.grad.item() == 1.0
+    for fn in (lambda: z.argmax(1), lambda: z.max(1), lambda: z.min(-2)):
+        with pytest.raises(IndexError):
+            fn()
+    # PyTorch: "split expects at least a 1-dimensional tensor" (RuntimeError), also chunk
+    for fn in (lambda: z.split(1), lambda: z.split([1]), lambda: z.chunk(1)):
+        with pytest.raises(RuntimeError, match="1-dimensional"):
+            fn()
+    assert autograd.ones(0, 3).argmax(1).shape == (0,)  # reducing a non-empty dim is fine
+    with pytest.raises(IndexError, match="argmax"):
+        autograd.ones(0, 3).argmax()

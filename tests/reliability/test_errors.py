@@ -104,14 +104,14 @@ def _anomaly_backward_nan():
 
 def _anomaly_forward_nan():
     x = leaf([-1.0, 1.0])
-    with autograd.detect_anomaly():
-        x.log()
+    with autograd.detect_anomaly():  # a forward NaN is reported once backward meets it
+        x.log().exp().sum().backward()
 
 
 def _anomaly_nan_input():
     x = leaf([np.nan, 1.0])
     with autograd.detect_anomaly():
-        (x * 2).sum().backward()
+        (x * x).sum().backward()
 
 
 def _grad_unused():
@@ -138,25 +138,25 @@ def _gradcheck_wrong():
 ERRORS = [
     # (id, callable, exception type, regex the message must match)
     # -- shapes --
-    ("add-broadcast", lambda: _x(2, 3) + _x(4), ValueError, r"add.*\(2, 3\).*\(4,\)"),
-    ("mul-broadcast", lambda: _x(2, 3) * _x(2), ValueError, r"mul.*\(2, 3\).*\(2,\)"),
-    ("sub-broadcast", lambda: _x(5) - _x(3), ValueError, r"sub.*\(5,\).*\(3,\)"),
-    ("div-broadcast", lambda: _x(5) / _x(2, 3), ValueError, r"div.*\(5,\).*\(2, 3\)"),
-    ("pow-broadcast", lambda: _x(5) ** _x(3), ValueError, r"pow.*\(5,\).*\(3,\)"),
-    ("maximum-broadcast", lambda: autograd.maximum(_x(5), _x(3)), ValueError,
+    ("add-broadcast", lambda: _x(2, 3) + _x(4), RuntimeError, r"add.*\(2, 3\).*\(4,\)"),
+    ("mul-broadcast", lambda: _x(2, 3) * _x(2), RuntimeError, r"mul.*\(2, 3\).*\(2,\)"),
+    ("sub-broadcast", lambda: _x(5) - _x(3), RuntimeError, r"sub.*\(5,\).*\(3,\)"),
+    ("div-broadcast", lambda: _x(5) / _x(2, 3), RuntimeError, r"div.*\(5,\).*\(2, 3\)"),
+    ("pow-broadcast", lambda: _x(5) ** _x(3), RuntimeError, r"pow.*\(5,\).*\(3,\)"),
+    ("maximum-broadcast", lambda: autograd.maximum(_x(5), _x(3)), RuntimeError,
      r"maximum.*\(5,\).*\(3,\)"),
-    ("where-broadcast", lambda: autograd.where(np.ones(4, bool), _x(3), _x(3)), ValueError,
+    ("where-broadcast", lambda: autograd.where(np.ones(4, bool), _x(3), _x(3)), RuntimeError,
      r"where.*\(4,\).*\(3,\)"),
-    ("matmul-inner", lambda: _x(2, 3) @ _x(4, 5), ValueError, r"matmul.*\(2, 3\).*\(4, 5\)"),
-    ("matmul-1d", lambda: _x(3) @ _x(4), ValueError, r"matmul.*\(3,\).*\(4,\)"),
-    ("matmul-0d", lambda: _x() @ _x(3), ValueError, r"matmul.*\(\).*\(3,\)"),
-    ("matmul-batch", lambda: _x(2, 2, 3) @ _x(3, 3, 4), ValueError,
+    ("matmul-inner", lambda: _x(2, 3) @ _x(4, 5), RuntimeError, r"matmul.*\(2, 3\).*\(4, 5\)"),
+    ("matmul-1d", lambda: _x(3) @ _x(4), RuntimeError, r"matmul.*\(3,\).*\(4,\)"),
+    ("matmul-0d", lambda: _x() @ _x(3), RuntimeError, r"matmul.*\(\).*\(3,\)"),
+    ("matmul-batch", lambda: _x(2, 2, 3) @ _x(3, 3, 4), RuntimeError,
      r"matmul.*\(2, 2, 3\).*\(3, 3, 4\)"),
-    ("reshape", lambda: _x(2, 3).reshape(4, 2), ValueError, r"reshape.*\(4, 2\).*\(2, 3\)"),
-    ("view", lambda: _x(2, 3).view(7), ValueError, r"reshape.*\(7,\).*\(2, 3\)"),
-    ("expand", lambda: _x(2, 3).expand(4, 3), ValueError, r"expand.*\(2, 3\).*\(4, 3\)"),
-    ("permute", lambda: _x(2, 3).permute(0, 0), ValueError, r"permute.*\(0, 0\).*\(2, 3\)"),
-    ("permute-rank", lambda: _x(2, 3).permute(0, 1, 2), ValueError,
+    ("reshape", lambda: _x(2, 3).reshape(4, 2), RuntimeError, r"reshape.*\(4, 2\).*\(2, 3\)"),
+    ("view", lambda: _x(2, 3).view(7), RuntimeError, r"reshape.*\(7,\).*\(2, 3\)"),
+    ("expand", lambda: _x(2, 3).expand(4, 3), RuntimeError, r"expand.*\(2, 3\).*\(4, 3\)"),
+    ("permute", lambda: _x(2, 3).permute(0, 0), RuntimeError, r"permute.*\(0, 0\).*\(2, 3\)"),
+    ("permute-rank", lambda: _x(2, 3).permute(0, 1, 2), RuntimeError,
      r"permute.*\(0, 1, 2\).*\(2, 3\)"),
     ("transpose-dim", lambda: _x(2, 3).transpose(0, 2), IndexError,
      r"transpose.*\(0, 2\).*\(2, 3\)"),
@@ -175,20 +175,20 @@ ERRORS = [
     ("log_softmax-dim", lambda: _x(2, 3).log_softmax(-3), IndexError,
      r"log_softmax.*range.*-3"),
     ("amax-empty", lambda: _x(3, 0).amax(1), ValueError, r"amax.*\(3, 0\)"),
-    ("max-empty-dim", lambda: _x(3, 0).max(1), ValueError, r"max.*\(3, 0\)"),
-    ("argmax-empty", lambda: _x(0).argmax(), ValueError, r"argmax.*\(0,\)"),
-    ("cat-shapes", lambda: autograd.cat([_x(2, 3), _x(2, 4)]), ValueError,
+    ("max-empty-dim", lambda: _x(3, 0).max(1), IndexError, r"max.*\(3, 0\)"),
+    ("argmax-empty", lambda: _x(0).argmax(), IndexError, r"argmax.*\(0,\)"),
+    ("cat-shapes", lambda: autograd.cat([_x(2, 3), _x(2, 4)]), RuntimeError,
      r"cat.*\(2, 3\).*\(2, 4\)"),
-    ("cat-rank", lambda: autograd.cat([_x(2, 3), _x(3)]), ValueError, r"cat.*\(2, 3\).*\(3,\)"),
+    ("cat-rank", lambda: autograd.cat([_x(2, 3), _x(3)]), RuntimeError, r"cat.*\(2, 3\).*\(3,\)"),
     ("cat-empty-list", lambda: autograd.cat([]), ValueError, r"cat.*empty"),
     ("cat-dim", lambda: autograd.cat([_x(2, 3), _x(2, 3)], dim=2), IndexError,
      r"cat.*range.*2"),
-    ("stack-shapes", lambda: autograd.stack([_x(2, 3), _x(3, 2)]), ValueError,
+    ("stack-shapes", lambda: autograd.stack([_x(2, 3), _x(3, 2)]), RuntimeError,
      r"stack.*\(2, 3\).*\(3, 2\)"),
-    ("stack-empty-list", lambda: autograd.stack([]), ValueError, r"stack.*empty"),
-    ("split-sections", lambda: _x(5).split([2, 2]), ValueError, r"split.*\[2, 2\].*5"),
-    ("split-size", lambda: _x(5).split(0), ValueError, r"split.*0"),
-    ("chunk-zero", lambda: _x(5).chunk(0), ValueError, r"chunk.*0"),
+    ("stack-empty-list", lambda: autograd.stack([]), RuntimeError, r"stack.*empty"),
+    ("split-sections", lambda: _x(5).split([2, 2]), RuntimeError, r"split.*\[2, 2\].*5"),
+    ("split-size", lambda: _x(5).split(0), RuntimeError, r"split.*0"),
+    ("chunk-zero", lambda: _x(5).chunk(0), RuntimeError, r"chunk.*0"),
     # -- indexing --
     ("index-int", lambda: _x(3)[5], IndexError, r"index.*5.*\(3,\)"),
     ("index-neg", lambda: _x(3, 2)[-4], IndexError, r"index.*-4.*\(3, 2\)"),
@@ -198,12 +198,12 @@ ERRORS = [
     ("index-tensor", lambda: _x(3)[T([1, -9])], IndexError, r"index.*-9.*\(3,\)"),
     ("index-mask-shape", lambda: _x(3)[np.array([True, False])], IndexError,
      r"index.*\(3,\)"),
-    ("setitem-shape", lambda: _x(3, 2).detach().__setitem__(0, np.ones(3)), ValueError,
+    ("setitem-shape", lambda: _x(3, 2).detach().__setitem__(0, np.ones(3)), RuntimeError,
      r"(setitem|in-place).*\(3,\).*\(3, 2\)|setitem.*\(2,\)"),
     ("setitem-index", lambda: _x(3).detach().__setitem__(4, 1.0), IndexError,
      r"(setitem|index).*4.*\(3,\)"),
-    ("add_-shape", lambda: _x(3).detach().add_(_x(4)), ValueError, r"add.*\(3,\).*\(4,\)"),
-    ("copy_-shape", lambda: _x(3).detach().copy_(_x(2, 3)), ValueError, r"\(2, 3\).*\(3,\)"),
+    ("add_-shape", lambda: _x(3).detach().add_(_x(4)), RuntimeError, r"add.*\(3,\).*\(4,\)"),
+    ("copy_-shape", lambda: _x(3).detach().copy_(_x(2, 3)), RuntimeError, r"\(2, 3\).*\(3,\)"),
     # -- dtypes --
     ("requires-grad-int", lambda: T([1, 2], requires_grad=True), TypeError, r"int64"),
     ("requires-grad-bool", lambda: T(np.array([True]), requires_grad=True), TypeError,
@@ -248,7 +248,7 @@ ERRORS = [
     ("anomaly-backward-nan", _anomaly_backward_nan, RuntimeError,
      r"Sqrt.*" + re.escape(os.path.basename(__file__)) + r":\d+.*(nan|inf)"),
     ("anomaly-forward-nan", _anomaly_forward_nan, RuntimeError,
-     r"Log.*" + re.escape(os.path.basename(__file__)) + r":\d+.*nan"),
+     r"Exp.*" + re.escape(os.path.basename(__file__)) + r":\d+.*nan"),
     ("anomaly-nan-input", _anomaly_nan_input, RuntimeError, r"Mul.*nan"),
     ("gradcheck-mismatch", _gradcheck_wrong, autograd.GradcheckError,
      r"output 0.*input 0.*\(2, 2\).*analytical.*numerical"),
@@ -386,7 +386,7 @@ def _nn_errors():
          r"MSELoss.*avg"),
         ("one_hot-class", lambda: F.one_hot(T([0, 5]), 3), ValueError, r"one_hot.*3.*5"),
         ("dropout-p", lambda: nn.Dropout(1.5), ValueError, r"dropout.*1.5"),
-        ("pad-too-negative", lambda: F.pad(_f32(1, 1, 3, 3), (-5, 0)), ValueError,
+        ("pad-too-negative", lambda: F.pad(_f32(1, 1, 3, 3), (-5, 0)), RuntimeError,
          r"pad.*-5.*\(1, 1, 3, 3\)"),
         ("state-dict-missing", lambda: nn.Linear(2, 3).load_state_dict({"weight": _f32(3, 2)}),
          RuntimeError, r"(?s)Linear.*Missing.*bias"),
