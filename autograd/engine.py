@@ -125,6 +125,10 @@ def _finish_leaf(leaf, grad, capture, create_graph: bool) -> None:
             capture[leaf] = grad
         return
     _store_grad(leaf, grad, create_graph)
+    post_hooks = getattr(leaf, "_post_hooks", None)  # register_post_accumulate_grad_hook
+    if post_hooks:
+        for hook in list(post_hooks):
+            hook(leaf)
 
 
 def _store_grad(t, grad, create_graph: bool) -> None:

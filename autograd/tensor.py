@@ -5,6 +5,7 @@ computes the forward on arrays and records how to go backward.
 """
 from __future__ import annotations
 
+import operator
 import weakref
 from collections import namedtuple
 
@@ -28,10 +29,11 @@ class Tensor:
         "__weakref__",
         "_base",
         "_base_version",
+        "_grad",
         "_hooks",
+        "_post_hooks",
         "_version",
         "data",
-        "grad",
         "grad_fn",
         "requires_grad",
     )
@@ -43,7 +45,7 @@ class Tensor:
         if isinstance(data, Tensor):
             data = data.data
         self.data = dtypes.to_array(data, dtype)
-        self.grad = None
+        self._grad = None
         self.grad_fn = None
         self._version = [0]
         self._hooks = self._base = None
@@ -56,7 +58,7 @@ class Tensor:
         """Wrap an array without copying or checking (the ops' fast path)."""
         t = object.__new__(Tensor)
         t.data = data if isinstance(data, np.ndarray) else np.asarray(data)
-        t.grad, t.requires_grad, t.grad_fn, t._hooks, t._base = None, requires_grad, grad_fn, \
+        t._grad, t.requires_grad, t.grad_fn, t._hooks, t._base = None, requires_grad, grad_fn, \
             None, None
         t._version = [0] if version is None else version
         return t
@@ -66,6 +68,33 @@ class Tensor:
     ndim = property(lambda self: self.data.ndim)
     dtype = property(lambda self: self.data.dtype)
     is_leaf = property(lambda self: self.grad_fn is None)
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The accumulated gradient (a Tensor of this tensor's shape and dtype), or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        # Checked as in PyTorch: the optimisers' fused kernels index the gradient by the
+        # parameter's size, so a gradient of another shape or dtype must never get here.
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad "
+                                f"of type {type(value).__name__}")
+            if value is self:
+                raise RuntimeError("can't assign Variable as its own grad")
+            if value.data.dtype != self.data.dtype:
+                raise RuntimeError(f"attempting to assign a gradient with dtype "
+                                   f"'{value.data.dtype}' to a tensor with dtype "
+                                   f"'{self.data.dtype}'. Please ensure that the gradient and "
+                                   f"the tensor have the same dtype")
+            if value.data.shape != self.data.shape:
+                raise RuntimeError(f"attempting to assign a gradient of size "
+                                   f"'{list(value.data.shape)}' to a tensor of size "
+                                   f"'{list(self.data.shape)}'. Please ensure that the "
+                                   f"gradient and the tensor are the same size")
+        self._grad = value
     T = property(lambda self: self.permute(*reversed(range(self.ndim))))
     mT = property(lambda self: self.transpose(-2, -1))
 
@@ -185,6 +214,22 @@ class Tensor:
         owner._hooks.append(hook)
         return _HookHandle(owner._hooks, hook)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call hook(self) on this leaf right after backward has accumulated into .grad (as
+        PyTorch's): the hook sees the final .grad, e.g. to start all-reducing it while the
+        rest of backward runs. Returns a handle whose remove() unregisters it."""
+        if not self.requires_grad:
+            raise RuntimeError("register_post_accumulate_grad_hook: cannot register a hook on "
+                               "a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError("register_post_accumulate_grad_hook: post accumulate grad hooks "
+                               f"cannot be registered on non-leaf tensors (shape {self.shape})")
+        hooks = getattr(self, "_post_hooks", None)
+        if hooks is None:
+            hooks = self._post_hooks = []
+        hooks.append(hook)
+        return _HookHandle(hooks, hook)
+
     def backward(self, gradient=None, retain_graph: bool | None = None,
                  create_graph: bool = False) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's .grad."""
@@ -267,7 +312,7 @@ class Tensor:
     # comparisons: bool tensors, no grad
     def _compare(self, other, ufunc):
         a, b = as_tensor_pair(self, other)
-        return Tensor._make(ufunc(a.data, b.data))
+        return Tensor._make(ufunc(*binary.promote(a.data, b.data)))
 
     __eq__ = lambda self, o: self._compare(o, np.equal)
     __ne__ = lambda self, o: self._compare(o, np.not_equal)
@@ -315,6 +360,8 @@ class Tensor:
         return unary.LeakyRelu.apply(_floating(self), negative_slope=negative_slope)
 
     def clamp(self, min=None, max=None):
+        if min is None and max is None:
+            raise RuntimeError("clamp: At least one of 'min' or 'max' must not be None")
         return unary.Clamp.apply(self, min=min, max=max)
 
     clip = clamp
@@ -343,7 +390,9 @@ class Tensor:
 
     def std(self, dim=None, unbiased: bool = True, keepdim: bool = False, *, axis=None,
             correction: int | None = None):
-        return self.var(dim, unbiased, keepdim, axis=axis, correction=correction).sqrt()
+        """sqrt(var); its gradient is 0 where std is 0 (constant input), as PyTorch's."""
+        return reduce.Std.apply(self.var(dim, unbiased, keepdim, axis=axis,
+                                         correction=correction))
 
     def logsumexp(self, dim=None, keepdim: bool = False, *, axis=None):
         return reduce.LogSumExp.apply(_floating(self), dim=_dim(dim, axis), keepdim=keepdim)
@@ -365,11 +414,16 @@ class Tensor:
         return self._extreme(_dim(dim, axis), keepdim, reduce.AMin, np.argmin)
 
     def _extreme(self, dim, keepdim, whole, arg):
-        if not isinstance(dim, (int, np.integer)) or self.ndim == 0:
+        if not isinstance(dim, (int, np.integer)):
             return whole.apply(self, dim=dim, keepdim=keepdim)
-        (axis,) = reduce.normalize_dims(whole.__name__.lower(), dim, self.ndim)
+        name = whole.__name__.lower()[1:]  # AMax -> max
+        if self.ndim == 0:  # dim 0 or -1 of a 0-d tensor: itself, at index 0 (as PyTorch)
+            reduce.normalize_dims(name, dim, 0)
+            return MaxResult(whole.apply(self, dim=dim, keepdim=keepdim),
+                             Tensor._make(np.zeros((), dtype=np.int64)))
+        (axis,) = reduce.normalize_dims(name, dim, self.ndim)
         if self.shape[axis] == 0:
-            raise ValueError(f"max/min: cannot reduce dim {dim} of size 0 (shape {self.shape})")
+            raise IndexError(f"{name}: cannot reduce dim {dim} of size 0 (shape {self.shape})")
         idx = arg(self.data, axis=axis)
         values = reduce.SelectAlong.apply(self, index=idx, dim=axis, keepdim=keepdim)
         return MaxResult(values, Tensor._make(np.expand_dims(idx, axis) if keepdim else idx))
@@ -381,12 +435,19 @@ class Tensor:
         return self._arg(np.argmin, _dim(dim, axis), keepdim)
 
     def _arg(self, fn, dim, keepdim):
-        if self.data.size == 0:
-            raise ValueError(f"argmax/argmin: cannot reduce an empty tensor of shape {self.shape}")
         if dim is None:
+            if self.data.size == 0:
+                raise IndexError(f"{fn.__name__}: cannot reduce an empty tensor of shape "
+                                 f"{self.shape} without a dim")
             out = np.asarray(fn(self.data))
             return Tensor._make(out.reshape((1,) * self.ndim) if keepdim else out)
-        (axis,) = reduce.normalize_dims("argmax", dim, self.ndim)
+        if self.ndim == 0:  # dim 0 or -1 of a 0-d tensor: index 0 (as PyTorch)
+            reduce.normalize_dims(fn.__name__, dim, 0)
+            return Tensor._make(np.zeros((), dtype=np.int64))
+        (axis,) = reduce.normalize_dims(fn.__name__, dim, self.ndim)
+        if self.shape[axis] == 0:
+            raise IndexError(f"{fn.__name__}: cannot reduce dim {dim} of size 0 (shape "
+                             f"{self.shape})")
         return Tensor._make(fn(self.data, axis=axis, keepdims=keepdim))
 
     def softmax(self, dim: int = -1):
@@ -396,14 +457,20 @@ class Tensor:
         return softmax.LogSoftmax.apply(_floating(self), dim=dim)
 
     def norm(self, p=2, dim=None, keepdim: bool = False):
-        """The p-norm (p=2 by default) over dim."""
-        if p == 2:
-            return (self * self).sum(dim, keepdim).sqrt()
-        return (self.abs() ** p).sum(dim, keepdim) ** (1.0 / p)
+        """The vector p-norm over dim (all elements by default), as torch.norm: p = 2 (or
+        "fro"), any real p, inf / -inf (max / min of |x|), 0 (the count of non-zeros)."""
+        if p == "fro" or p is None:
+            p = 2
+        if isinstance(p, (str, bool)) or not isinstance(p, _SCALARS) or np.isnan(p):
+            raise ValueError(f"norm: p must be a real number, inf, -inf or 'fro', got {p!r}")
+        if self.dtype.kind != "f":
+            raise RuntimeError(f"norm: expected a floating point tensor as input, got "
+                               f"{self.dtype}")
+        return reduce.Norm.apply(self, p=float(p), dim=dim, keepdim=keepdim)
 
     # ---- shape ------------------------------------------------------------------------
     def reshape(self, *shape):
-        shape = _shape_args(shape)
+        shape = _shape_args(shape, "reshape")
         if shape == self.shape:
             return self
         return shape_op(_Reshape, self, shape)
@@ -411,10 +478,19 @@ class Tensor:
     view = reshape
 
     def permute(self, *dims):
-        dims = tuple(_shape_args(dims))
-        if sorted(d % max(self.ndim, 1) for d in dims) != list(range(self.ndim)):
-            raise ValueError(f"permute: dims {dims} are not a permutation of the "
-                             f"{self.ndim} dims of a tensor of shape {self.shape}")
+        dims = _shape_args(dims, "permute")
+        n = max(self.ndim, 1)
+        if len(dims) != self.ndim:
+            raise RuntimeError(f"permute: dims {dims} are not a permutation of the "
+                               f"{self.ndim} dims of a tensor of shape {self.shape}")
+        for d in dims:
+            if not -n <= d < n:
+                raise IndexError(f"permute: dimension out of range (expected to be in range "
+                                 f"of [{-n}, {n - 1}], but got {d}) for dims {dims} of a "
+                                 f"tensor of shape {self.shape}")
+        if sorted(d % n for d in dims) != list(range(self.ndim)):
+            raise RuntimeError(f"permute: dims {dims} are not a permutation of the "
+                               f"{self.ndim} dims of a tensor of shape {self.shape}")
         dims = tuple(d % self.ndim for d in dims)
         return self if dims == tuple(range(self.ndim)) else shape_op(_Permute, self, dims)
 
@@ -451,8 +527,18 @@ class Tensor:
         return self.reshape(*keep)
 
     def expand(self, *shape):
-        shape = tuple(n if n != -1 else self.shape[i - len(shape) + self.ndim]
-                      for i, n in enumerate(_shape_args(shape)))
+        shape = _shape_args(shape, "expand")
+        lead = len(shape) - self.ndim
+        if lead < 0:
+            raise RuntimeError(f"expand: the number of sizes provided ({len(shape)}) must be "
+                               f"greater or equal to the number of dimensions of the tensor "
+                               f"of shape {self.shape}")
+        if any(n == -1 for n in shape[:lead]):
+            raise RuntimeError(f"expand: the expanded size -1 isn't allowed in a leading, "
+                               f"non-existing dimension (sizes {shape}, tensor of shape "
+                               f"{self.shape})")
+        shape = tuple(self.shape[i - lead] if n == -1 and i >= lead else n
+                      for i, n in enumerate(shape))
         return self.broadcast_to(shape)
 
     def broadcast_to(self, shape):
@@ -465,17 +551,21 @@ class Tensor:
         return self if shape == self.shape else shape_op(_SumToShape, self, shape)
 
     def split(self, split_size_or_sections, dim: int = 0):
+        if self.ndim == 0:
+            raise RuntimeError("split: split expects at least a 1-dimensional tensor")
+        (dim,) = reduce.normalize_dims("split", dim, self.ndim)
         n = self.shape[dim]
         if isinstance(split_size_or_sections, (int, np.integer)):
-            if split_size_or_sections <= 0:
-                raise ValueError(f"split: split_size must be positive, got "
-                                 f"{split_size_or_sections}")
-            sizes = [min(split_size_or_sections, n - s)
-                     for s in range(0, n, split_size_or_sections)]
+            step = int(split_size_or_sections)
+            if step < 0 or (step == 0 and n):
+                raise RuntimeError(f"split: split_size must be positive (0 only for a dim of "
+                                   f"size 0), got {step} for dim {dim} of size {n}")
+            sizes = [min(step, n - s) for s in range(0, n, step)] if n else [0]
         else:
             sizes = list(split_size_or_sections)
-            if sum(sizes) != n:
-                raise ValueError(f"split: sections {sizes} do not sum to dim {dim}'s size {n}")
+            if sum(sizes) != n or any(s < 0 for s in sizes):
+                raise RuntimeError(f"split: sections {sizes} must be non-negative and sum "
+                                   f"to dim {dim}'s size {n}")
         out, start = [], 0
         for size in sizes:
             index = [slice(None)] * self.ndim
@@ -485,8 +575,10 @@ class Tensor:
         return tuple(out)
 
     def chunk(self, chunks: int, dim: int = 0):
+        if self.ndim == 0:
+            raise RuntimeError("chunk: chunk expects at least a 1-dimensional tensor")
         if chunks <= 0:
-            raise ValueError(f"chunk: number of chunks must be positive, got {chunks}")
+            raise RuntimeError(f"chunk: number of chunks must be positive, got {chunks}")
         n = self.shape[dim]
         return self.split(max(-(-n // chunks), 1), dim)
 
@@ -498,7 +590,8 @@ class Tensor:
     def __setitem__(self, idx, value):
         idx = _index(idx)
         value = value if isinstance(value, Tensor) else Tensor._make(
-            np.asarray(value, dtype=self.dtype))
+            dtypes.scalar_array(value, self.dtype) if isinstance(value, _WRAPPED)
+            else np.asarray(value, dtype=self.dtype))  # a scalar wraps around: uint8 -1 is 255
         self._inplace("setitem", lambda t: index.IndexPut.apply(t, value.astype(t.dtype), idx=idx),
                       lambda a: index.put(a, idx, value.data), value)
 
@@ -524,8 +617,8 @@ class Tensor:
             snapshot = Tensor._make(self.data.copy(), self.requires_grad, self.grad_fn)
             result = graph_fn(snapshot)
             if result.shape != self.shape:
-                raise ValueError(f"{op}: result of shape {result.shape} does not fit the tensor "
-                                 f"of shape {self.shape}")
+                raise RuntimeError(f"{op}: result of shape {result.shape} does not fit the "
+                                   f"tensor of shape {self.shape}")
             self.data[...] = result.data
             self.grad_fn, self.requires_grad = result.grad_fn, True
         else:
@@ -553,9 +646,9 @@ class Tensor:
 
     def fill_(self, value):
         value = value.item() if isinstance(value, Tensor) else value
+        value = dtypes.scalar_array(value, self.dtype)  # wraps around as PyTorch: uint8 -1 is 255
         return self._inplace("fill_", lambda t: index.IndexPut.apply(
-            t, Tensor._make(np.asarray(value, dtype=t.dtype)), idx=Ellipsis),
-            lambda a: a.fill(value))
+            t, Tensor._make(value), idx=Ellipsis), lambda a: a.fill(value))
 
     def zero_(self):
         return self.fill_(0)
@@ -601,12 +694,18 @@ def shape_op(fn, t: Tensor, arg, kw: str | None = None, shares: bool = True) -> 
 
 def _no_graph(kernel, name: str, a: Tensor, b: Tensor) -> Tensor:
     """A binary op on two tensors when no graph is recorded (all of backward, inference):
-    straight to the kernel, skipping the op's bookkeeping."""
+    straight to the kernel, skipping the op's bookkeeping. Mixed dtypes (and integer
+    division) take the op's path, which applies PyTorch's promotion."""
+    if a.data.dtype != b.data.dtype or (name == "div" and a.data.dtype.kind not in "fc"):
+        return _NO_GRAPH_OPS[name].apply(a, b)
     try:
         return Tensor._make(kernel(a.data, b.data))
     except ValueError:
         binary.check_broadcast(name, a.data, b.data)
         raise
+
+
+_NO_GRAPH_OPS = {"add": binary.Add, "sub": binary.Sub, "mul": binary.Mul, "div": binary.Div}
 
 
 def _floating(t: Tensor) -> Tensor:
@@ -623,8 +722,8 @@ def _write(dst: np.ndarray, value) -> None:
     try:
         dst[...] = value
     except ValueError:
-        raise ValueError(f"in-place: a value of shape {np.shape(value)} cannot be written "
-                         f"into a tensor of shape {dst.shape}") from None
+        raise RuntimeError(f"in-place: a value of shape {np.shape(value)} cannot be written "
+                           f"into a tensor of shape {dst.shape}") from None
 
 
 def _dim(dim, axis):
@@ -635,11 +734,22 @@ def _count(shape, axes) -> int:
     return int(np.prod(shape if axes is None else [shape[a] for a in axes]))
 
 
-def _shape_args(shape) -> tuple:
-    """Accept f(2, 3), f((2, 3)) and f([2, 3])."""
+def _shape_args(shape, op: str) -> tuple:
+    """Accept f(2, 3), f((2, 3)) and f([2, 3]); a size or dim that is not an integer is a
+    TypeError (as PyTorch), never silently truncated."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        return tuple(int(n) for n in shape[0])
-    return tuple(int(n) for n in shape)
+        shape = shape[0]
+    return tuple(_integer(n, op) for n in shape)
+
+
+def _integer(n, op: str) -> int:
+    try:
+        return operator.index(n)
+    except TypeError:
+        if isinstance(n, Tensor) and n.ndim == 0 and n.dtype.kind in "iu":
+            return int(n)
+        raise TypeError(f"{op}: expected integer sizes or dims, got {type(n).__name__} "
+                        f"{n!r}") from None
 
 
 def _index(idx):
@@ -672,13 +782,32 @@ def _operand(x, like: Tensor) -> Tensor:
 
 
 def as_tensor_pair(a, b) -> tuple:
-    """Both operands of a binary op as Tensors, following the dtype rules of `_operand`."""
-    if isinstance(a, Tensor):
-        return a, _operand(b, a)
-    if isinstance(b, Tensor):
-        return _operand(a, b), b
-    a = Tensor(a)
-    return a, _operand(b, a)
+    """Both operands of a binary op as Tensors. A Python / numpy scalar becomes a 0-d array
+    of the op's result dtype (PyTorch's `result_type`: it never upcasts a tensor of its kind,
+    and an integer tensor with a Python float gives the default float dtype); tensors keep
+    their dtype here, and the op itself computes in the result dtype (see
+    `binary.promote`), so the graph holds no extra cast nodes, as in PyTorch."""
+    if type(a) is Tensor and (type(b) is float or type(b) is int) and a.data.dtype.kind == "f":
+        return a, Tensor._make(dtypes.scalar_array(b, a.data.dtype))  # the common case
+    a_scalar, b_scalar = isinstance(a, _WRAPPED), isinstance(b, _WRAPPED)
+    if not (a_scalar or b_scalar):
+        return (a if isinstance(a, Tensor) else _as_tensor(a),
+                b if isinstance(b, Tensor) else _as_tensor(b))
+    if not a_scalar:
+        a = a if isinstance(a, Tensor) else _as_tensor(a)
+    if not b_scalar:
+        b = b if isinstance(b, Tensor) else _as_tensor(b)
+    dtype = dtypes.result_type(a.data if not a_scalar else a, b.data if not b_scalar else b)
+    return (Tensor._make(dtypes.scalar_array(a, dtype)) if a_scalar else a,
+            Tensor._make(dtypes.scalar_array(b, dtype)) if b_scalar else b)
+
+
+_WRAPPED = (*_SCALARS, complex)
+
+
+def _as_tensor(x) -> Tensor:
+    """A list or array operand as a Tensor (an array keeps its dtype)."""
+    return Tensor._make(x) if isinstance(x, np.ndarray) else Tensor(x)
 
 
 def implicit_grad(out: Tensor, gradient) -> Tensor:
@@ -701,11 +830,11 @@ def matmul(a, b) -> Tensor:
     on the right, and the added dim is removed afterwards)."""
     a, b = as_tensor_pair(a, b)
     if a.ndim == 0 or b.ndim == 0:
-        raise ValueError(f"matmul: both arguments need at least 1 dimension, got shapes "
-                         f"{a.shape} and {b.shape}")
+        raise RuntimeError(f"matmul: both arguments need at least 1 dimension, got shapes "
+                           f"{a.shape} and {b.shape}")
     if a.ndim == 1 and b.ndim == 1:
         if a.shape != b.shape:
-            raise ValueError(f"matmul: shapes {a.shape} and {b.shape} are not aligned")
+            raise RuntimeError(f"matmul: shapes {a.shape} and {b.shape} are not aligned")
         return (a * b).sum()
     if a.ndim == 1:
         return matmul(a.unsqueeze(0), b).squeeze(-2)
@@ -714,7 +843,7 @@ def matmul(a, b) -> Tensor:
     try:
         np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     except ValueError:
-        raise ValueError(f"matmul: batch dims of shapes {a.shape} and {b.shape} cannot be "
-                         f"broadcast together") from None
+        raise RuntimeError(f"matmul: batch dims of shapes {a.shape} and {b.shape} cannot be "
+                           f"broadcast together") from None
     return linalg.MatMul.apply(a, b)
 
