@@ -1,65 +1,74 @@
 """The command line: `numbagrad demo | bench | gradcheck` (also `python -m autograd ...`).
 
 The CLI sits on top of every layer (the demo trains an nn model with an optim optimiser); it
-lives here only so that `python -m autograd` works, and imports nn and optim lazily.
+lives here only so that `python -m autograd` works, and imports nn and optim lazily. Usage
+errors are one line on stderr with exit status 2 (see `arguments.py`).
 """
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
+
+from .arguments import OneLineParser, report
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="numbagrad", description=(
+    parser = OneLineParser(prog="numbagrad", description=(
         "numbagrad: a reverse-mode autograd engine with a PyTorch-like API on numpy + numba."))
     sub = parser.add_subparsers(dest="command", required=True)
 
+    from .demo import add_arguments as add_demo_arguments
     demo = sub.add_parser("demo", help="train a small CNN (or MLP) on the scikit-learn digits",
                           description="Train on the 1,797 8x8 handwritten digits bundled with "
                                       "scikit-learn and print the held-out test accuracy.")
-    demo.add_argument("--epochs", type=int, default=12)
-    demo.add_argument("--batch-size", type=int, default=32)
-    demo.add_argument("--lr", type=float, default=3e-3)
-    demo.add_argument("--model", choices=["cnn", "mlp"], default="cnn")
-    demo.add_argument("--seed", type=int, default=0)
-    demo.add_argument("--out", default="checkpoints/demo.ckpt",
-                      help="checkpoint written after training (default: %(default)s)")
-    demo.add_argument("--resume", metavar="CHECKPOINT",
-                      help="continue training from a checkpoint written by --out")
-    demo.add_argument("--limit", type=int, default=None,
-                      help="train on only the first N training images (quick checks)")
-    demo.add_argument("--stop-after", type=int, default=None, metavar="N",
-                      help="stop after N epochs, as if interrupted (then use --resume)")
-    demo.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_demo_arguments(demo)
 
-    bench = sub.add_parser("bench", help="run the kernel and training benchmarks (python -m bench)")
-    bench.add_argument("args", nargs=argparse.REMAINDER, help="passed on to python -m bench")
+    # Never parsed here: main() hands everything after "bench" to bench's own parser, so that
+    # its options (--quick, --only, --json, ...) reach it untouched. Listed for --help only.
+    sub.add_parser("bench", add_help=False,
+                   help="run the kernel and training benchmarks (options: numbagrad bench -h)")
 
+    from .gradcheck_cmd import add_arguments as add_gradcheck_arguments
     check = sub.add_parser("gradcheck", help="gradient-check a tensor expression",
                            description='e.g. numbagrad gradcheck "(x @ w).tanh().sum()" '
-                                       '--shape x=3,4 --shape w=4,2')
-    check.add_argument("expression")
-    check.add_argument("--shape", action="append", default=[], metavar="NAME=D1,D2",
-                       help="an input and its shape (repeat for each input)")
-    check.add_argument("--seed", type=int, default=0)
-    check.add_argument("--eps", type=float, default=1e-6)
-    check.add_argument("--atol", type=float, default=1e-5)
-    check.add_argument("--rtol", type=float, default=1e-3)
+                                       '--shape x=3,4 --shape w=4,2 (an expression that '
+                                       'starts with "-" goes last, after "--")')
+    add_gradcheck_arguments(check)
     return parser
 
 
+def run_bench(argv: list[str]) -> int:
+    """Run `python -m bench` with `argv` as its command line, exactly as given (a leading
+    "--", once needed to get options past this parser, is dropped)."""
+    if argv[:1] == ["--"]:
+        argv = argv[1:]
+    if importlib.util.find_spec("bench") is None:
+        return report("numbagrad bench", "the benchmarks (the bench/ package) are not "
+                                         "installed: run from a source checkout of numbagrad")
+    import runpy
+    saved = sys.argv
+    sys.argv = ["python -m bench", *argv]
+    try:
+        runpy.run_module("bench", run_name="__main__", alter_sys=True)
+    except SystemExit as e:
+        if e.code is None or isinstance(e.code, int):
+            return e.code or 0
+        print(e.code, file=sys.stderr)
+        return 1
+    finally:
+        sys.argv = saved
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["bench"]:
+        return run_bench(argv[1:])
     args = build_parser().parse_args(argv)
     if args.command == "demo":
         from .demo import run_demo
         return run_demo(args)
-    if args.command == "bench":
-        import runpy
-        sys.argv = ["bench", *[a for a in args.args if a != "--"]]
-        try:
-            runpy.run_module("bench", run_name="__main__")
-        except SystemExit as e:
-            return int(e.code or 0)
-        return 0
     from .gradcheck_cmd import run
-    return run(args.expression, args.shape, args.seed, args.eps, args.atol, args.rtol)
+    return run(args.expression, args.shape, args.seed, args.eps, args.atol, args.rtol,
+               args.domain, args.time_limit)

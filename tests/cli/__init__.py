@@ -1,0 +1,1 @@
+"""Command-line tests (subprocesses with timeouts for anything that could hang)."""
