@@ -1,4 +1,4 @@
-"""python -m bench [--quick] [--json PATH] [--only NAME[,NAME...]]
+"""python -m bench [--quick] [--json PATH] [--plot DIR] [--only NAME[,NAME...]]
 
 Kernel, overhead, training-step and start-up benchmarks, with PyTorch rows when it is
 installed. Medians with min-max over repeated runs after warm-up; every ratio is measured
@@ -27,11 +27,18 @@ def main(argv=None) -> int:
     p.add_argument("--quick", action="store_true", help="fewer sizes and samples (< 1 min)")
     p.add_argument("--json", metavar="PATH", help="also write every result row to PATH")
     p.add_argument("--only", metavar="NAME", help=f"comma-separated subset of {SECTIONS}")
+    p.add_argument("--plot", metavar="DIR", help="also draw PNG charts of every section into "
+                   "DIR (needs matplotlib)")
     args = p.parse_args(argv)
     only = SECTIONS if not args.only else tuple(s.strip() for s in args.only.split(","))
     unknown = [s for s in only if s not in SECTIONS]
     if unknown:
         p.error(f"unknown section(s) {unknown}; choose from {SECTIONS}")
+    if args.plot:
+        try:
+            import matplotlib  # noqa: F401 - fail now, not after minutes of benchmarks
+        except ImportError:
+            p.error("--plot needs matplotlib: pip install numbagrad[examples]")
 
     from . import timing
     timing.QUICK[0] = args.quick
@@ -49,7 +56,8 @@ def main(argv=None) -> int:
     from . import torch_ref
     if not torch_ref.available():
         print(timing.TORCH_MISSING)
-    print(f"load average at start: {_loadavg()} (other processes on this machine distort "
+    load_start = _loadavg()
+    print(f"load average at start: {load_start} (other processes on this machine distort "
           f"timings; ratios are measured side by side to limit that)")
     run = {"matmul": kernels.bench_matmul, "elementwise": kernels.bench_elementwise,
            "threshold": kernels.bench_threshold, "conv": kernels.bench_conv,
@@ -59,13 +67,19 @@ def main(argv=None) -> int:
     for name in SECTIONS:
         if name in only:
             run[name]()
-    print(f"\nload average at end: {_loadavg()}")
+    load_end = _loadavg()
+    print(f"\nload average at end: {load_end}")
     print(f"bench finished in {time.perf_counter() - t0:.1f} s")
+    meta = {"quick": args.quick, "loadavg": [load_start, load_end]}
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"quick": args.quick, "results": timing.RESULTS}, f, indent=1,
+            json.dump({**meta, "results": timing.RESULTS}, f, indent=1,
                       default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o))
         print(f"results written to {args.json}")
+    if args.plot:
+        from .plot import write_charts
+        for path in write_charts(timing.RESULTS, args.plot, meta):
+            print(f"chart written to {path}")
     return 0
 
 

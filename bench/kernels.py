@@ -131,6 +131,11 @@ def bench_elementwise() -> None:
     n = 1_000_000
     header(f"elementwise and fused kernels on {n:.0e} elements, GB/s (bytes read + written): "
            f"median (slowest-fastest)")
+    bw = machine.memory_bandwidth()
+    print(f"memory bandwidth (measured): {bw['gbps']:.1f} GB/s (numpy copy {bw['copy']:.1f}, "
+          f"prange triad {bw['triad']:.1f}, on {bw['mib']} MiB arrays); inputs of "
+          f"{n * 4 / 1e6:.0f} MB (f32) may sit partly in cache and beat it")
+    record("memory", gbps=bw["gbps"], copy=bw["copy"], triad=bw["triad"])
     tstats = _torch("elementwise")
     rows = []
     dtypes = (np.float32,) if QUICK[0] else (np.float32, np.float64)

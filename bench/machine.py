@@ -82,3 +82,36 @@ def peak() -> dict:
         _PEAK.update(model=info["model"], cores=n, clock_ghz=ghz, flops_per_cycle=fpc,
                      float32=n * fpc["float32"] * ghz, float64=n * fpc["float64"] * ghz)
     return _PEAK
+
+
+_BANDWIDTH: dict = {}
+
+
+def memory_bandwidth(mib: int = 64) -> dict:
+    """Main-memory bandwidth in GB/s, the yardstick of elementwise kernels: the best of numpy's
+    one-thread copy and a prange STREAM triad (a = b + s c) on every core, over arrays of `mib`
+    MiB each (far past any cache), counting bytes read + written, fastest of several runs."""
+    if not _BANDWIDTH:
+        import numpy as np
+        from numba import njit, prange
+
+        @njit(parallel=True, cache=True)
+        def triad(a, b, c, s):
+            for i in prange(a.size):
+                a[i] = b[i] + s * c[i]
+
+        n = mib * (1 << 20) // 8
+        a, b, c = np.zeros(n), np.ones(n), np.full(n, 2.0)
+        triad(a[:8], b[:8], c[:8], 3.0)  # compile (or load from the cache)
+        copy = min(_seconds(lambda: np.copyto(a, b)) for _ in range(8))
+        tri = min(_seconds(lambda: triad(a, b, c, 3.0)) for _ in range(8))
+        _BANDWIDTH.update(copy=2 * a.nbytes / copy / 1e9, triad=3 * a.nbytes / tri / 1e9,
+                          mib=mib)
+        _BANDWIDTH["gbps"] = max(_BANDWIDTH["copy"], _BANDWIDTH["triad"])
+    return _BANDWIDTH
+
+
+def _seconds(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0

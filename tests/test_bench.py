@@ -1,0 +1,129 @@
+"""python -m bench --plot: a quick real run writes valid PNG charts, every section has its chart,
+and the ratio chart's numbers are time(ours) / time(reference)."""
+from __future__ import annotations
+
+import json
+import os
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("matplotlib")
+
+from bench import plot
+
+ROOT = Path(__file__).resolve().parents[1]
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def png_size(path: Path) -> tuple:
+    """(width, height) from the IHDR chunk, after checking the PNG signature."""
+    data = path.read_bytes()
+    assert len(data) > 1000, f"{path} is {len(data)} bytes"
+    assert data[:8] == PNG_MAGIC, f"{path} is not a PNG"
+    assert data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+def fake_results(torch: bool = True) -> list:
+    """One row per section, as the benchmarks record them (seconds, GFLOP/s, GB/s)."""
+    t = {"torch": 2e-3} if torch else {}
+    return [
+        {"section": "matmul", "dtype": "float32", "n": 64, "peak": 200.0,
+         "gflops": {"blocked": 20.0, "dispatched": 40.0, "numpy": 50.0,
+                    **({"torch": 80.0} if torch else {})},
+         "gflops_min": {"blocked": 18.0, "dispatched": 35.0, "numpy": 45.0, "torch": 70.0},
+         "gflops_max": {"blocked": 21.0, "dispatched": 42.0, "numpy": 52.0, "torch": 90.0}},
+        {"section": "matmul", "dtype": "float32", "n": 256, "peak": 200.0,
+         "gflops": {"blocked": 60.0, "dispatched": 100.0, "numpy": 80.0,
+                    **({"torch": 125.0} if torch else {})}},
+        {"section": "memory", "gbps": 30.0, "copy": 20.0, "triad": 30.0},
+        {"section": "elementwise", "dtype": "float32", "kernel": "add",
+         "gbps": {"ours": 24.0, "numpy": 12.0}, "seconds": {"ours": 5e-4, "numpy": 1e-3, **t}},
+        {"section": "elementwise", "dtype": "float32", "kernel": "exp",
+         "gbps": {"ours": 4.0, "numpy": 8.0}, "seconds": {"ours": 2e-3, "numpy": 1e-3, **t}},
+        {"section": "threshold", "n": 1024,
+         "seconds": {"relu serial": 1e-6, "relu parallel": 5e-6, "relu numpy": 2e-6}},
+        {"section": "threshold", "n": 1 << 20,
+         "seconds": {"relu serial": 4e-4, "relu parallel": 2e-4, "relu numpy": 5e-4}},
+        {"section": "conv2d", "seconds": {"ours (numba)": 3e-3, "ours (numpy backend)": 6e-3,
+                                          **t}},
+        {"section": "overhead", "us_per_op": {"ours fwd+bwd": 9.0, "ours fwd (no_grad)": 2.0,
+                                              **({"torch fwd+bwd": 12.0} if torch else {})}},
+        {"section": "training", "model": "mlp",
+         "seconds": {"ours (numba)": 1e-3, "ours (numpy backend)": 4e-3, **t}},
+        {"section": "training", "model": "cnn",
+         "seconds": {"ours (numba)": 4e-3, "ours (numpy backend)": 8e-3, **t}},
+        {"section": "startup", "case": "warm (full cache)", "import": 0.2, "first_step": 0.9,
+         "second_step": 0.001},
+    ]
+
+
+def test_ratios_are_time_ours_over_reference():
+    got = plot.ratios(fake_results())
+    want = [("matmul f32 n=64", 50 / 40, 80 / 40), ("matmul f32 n=256", 0.8, 1.25),
+            ("add f32", 0.5, 0.25), ("exp f32", 2.0, 1.0), ("conv2d fwd+bwd", 0.5, 1.5),
+            ("per-op overhead", None, 0.75), ("training step mlp", 0.25, 0.5),
+            ("training step cnn", 0.5, 2.0)]
+    assert [r[0] for r in got] == [w[0] for w in want]
+    for (_, a, b), (_, wa, wb) in zip(got, want):
+        assert a == pytest.approx(wa) if wa is not None else a is None
+        assert b == pytest.approx(wb) if wb is not None else b is None
+    # without PyTorch: no torch ratios, and the overhead row (torch only) is gone
+    got = plot.ratios(fake_results(torch=False))
+    assert all(r[2] is None for r in got) and "per-op overhead" not in [r[0] for r in got]
+
+
+def test_every_section_gets_a_chart(tmp_path):
+    paths = plot.write_charts(fake_results(), str(tmp_path / "charts"),
+                              {"loadavg": ["1.00 0.50 0.20", "1.10 0.60 0.30"], "quick": True})
+    names = sorted(Path(p).name for p in paths)
+    assert names == sorted(f"{s}.png" for s in ("matmul", "elementwise", "threshold", "conv",
+                                                 "overhead", "training", "startup", "ratios"))
+    for p in paths:
+        w, h = png_size(Path(p))
+        assert w >= 500 and h >= 200
+
+
+def test_plot_from_json_file(tmp_path):
+    src = tmp_path / "r.json"
+    src.write_text(json.dumps({"quick": False, "loadavg": ["0.1", "0.2"],
+                               "results": fake_results(torch=False)[:2]}))
+    assert plot.main([str(src), str(tmp_path / "out")]) == 0
+    assert sorted(os.listdir(tmp_path / "out")) == ["matmul.png", "ratios.png"]
+    assert plot.main([str(src)]) == 2  # usage
+
+
+def test_plot_without_matplotlib_fails_before_running(monkeypatch, capsys, tmp_path):
+    import bench.__main__ as cli
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    with pytest.raises(SystemExit) as e:
+        cli.main(["--only", "overhead", "--plot", str(tmp_path)])
+    assert e.value.code == 2
+    assert "--plot needs matplotlib: pip install numbagrad[examples]" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_quick_bench_writes_charts(tmp_path):
+    """A real quick run of two sections with --plot and --json, in a child (headless Agg)."""
+    env = dict(os.environ, MPLBACKEND="Agg", OPENBLAS_NUM_THREADS="1")
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    out_dir, js = tmp_path / "charts", tmp_path / "r.json"
+    proc = subprocess.run([sys.executable, "-m", "bench", "--quick", "--only",
+                           "overhead,elementwise", "--plot", str(out_dir), "--json", str(js)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert sorted(os.listdir(out_dir)) == ["elementwise.png", "overhead.png", "ratios.png"]
+    for name in os.listdir(out_dir):
+        assert f"chart written to {out_dir / name}" in proc.stdout
+        png_size(out_dir / name)
+    data = json.loads(js.read_text())
+    assert data["quick"] is True and len(data["loadavg"]) == 2
+    memory = [r for r in data["results"] if r["section"] == "memory"]
+    assert len(memory) == 1 and memory[0]["gbps"] > 0.1
+    kernels = [r for r in data["results"] if r["section"] == "elementwise"]
+    assert len(kernels) == 10 and all(r["gbps"]["ours"] > 0 for r in kernels)
