@@ -23,11 +23,14 @@ from typing import Any
 
 import numpy as np
 
+from .random import generator as _global_generator
+from .sampler import DistributedSampler
 from .tensor import Tensor
 
 __all__ = [
     "DataLoader",
     "Dataset",
+    "DistributedSampler",
     "Subset",
     "TensorDataset",
     "default_collate",
@@ -42,9 +45,11 @@ def _is_int(value: Any) -> bool:
 
 
 def _make_rng(seed: int | None) -> np.random.Generator:
-    """A generator of its own: seeded, or seeded from fresh OS entropy when seed is None."""
+    """A generator of its own, seeded with `seed`; when seed is None, seeded by one draw from
+    the global generator (`autograd.manual_seed`), as PyTorch draws a fresh seed from its
+    default generator: seeded scripts then shuffle and split alike on every run."""
     if seed is None:
-        seed = int(np.random.default_rng().integers(2**63))
+        seed = int(_global_generator().integers(2**63))
     elif not _is_int(seed) or seed < 0:
         raise ValueError(f"seed must be a non-negative int or None, got {seed!r}")
     return np.random.default_rng(int(seed))
@@ -182,7 +187,10 @@ class DataLoader:
     With ``shuffle=True`` each call to ``iter()`` draws a fresh permutation
     from the loader's own generator, so every epoch has a different order and
     two loaders built with the same `seed` produce the same sequence of
-    orders. ``drop_last=True`` drops a final batch smaller than `batch_size`.
+    orders. Without a `seed` each epoch's order is seeded by one draw from the
+    global generator, as PyTorch's ``RandomSampler`` does, so a script seeded
+    with `autograd.manual_seed` sees the same batches on every run.
+    ``drop_last=True`` drops a final batch smaller than `batch_size`.
     Batches are Tensors that do not require grad and keep the dataset's
     dtype; a `TensorDataset` yields a tuple of Tensors per batch.
     """
@@ -194,6 +202,7 @@ class DataLoader:
         shuffle: bool = False,
         drop_last: bool = False,
         seed: int | None = None,
+        sampler: Any = None,
     ) -> None:
         if not _is_int(batch_size) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
@@ -205,16 +214,26 @@ class DataLoader:
         self.batch_size = int(batch_size)
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
-        self._rng = _make_rng(seed)
+        # without a seed, each epoch's order is drawn from the global generator at iter() time
+        # (as PyTorch's RandomSampler does), so it follows autograd.manual_seed
+        self._rng = None if seed is None else _make_rng(seed)
+        if sampler is not None and self.shuffle:  # the sampler decides the order, as in PyTorch
+            raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
+        self.sampler = sampler
 
     def __len__(self) -> int:
-        n = len(self.dataset)
+        n = len(self.dataset) if self.sampler is None else len(self.sampler)
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
     def __iter__(self) -> Iterator[Any]:
         n = len(self.dataset)
         # drawn here, not lazily in the generator, so each iter() is one epoch's order
-        order = self._rng.permutation(n) if self.shuffle else np.arange(n)
+        if self.shuffle:
+            order = (self._rng if self._rng is not None else _make_rng(None)).permutation(n)
+        else:
+            order = np.arange(n)
+        if self.sampler is not None:  # e.g. a DistributedSampler: this rank's indices
+            order = np.fromiter(iter(self.sampler), dtype=np.int64)
         return self._batches(order)
 
     def _batches(self, order: np.ndarray) -> Iterator[Any]:
@@ -265,7 +284,9 @@ def random_split(dataset: Any, lengths: Sequence[float], seed: int | None = None
 
     `lengths` are ints summing to ``len(dataset)``, or fractions summing to 1
     (floors, with the remainder handed out one by one from the first split,
-    as PyTorch does). The same `seed` gives the same split.
+    as PyTorch does). The same `seed` gives the same split; without one the
+    split follows the global generator (`autograd.manual_seed`), as PyTorch's
+    does.
     """
     n = len(dataset)
     sizes = _split_lengths(n, lengths)
@@ -283,7 +304,7 @@ def kfold(
     differ by at most one (the first ``n % k`` folds get the extra index);
     ``train_idx`` is the complement of ``val_idx``. Both are sorted int64
     arrays. With `shuffle` the indices are permuted (reproducibly with
-    `seed`) before being cut into folds.
+    `seed`, or else with `autograd.manual_seed`) before being cut into folds.
     """
     if not _is_int(n) or n < 0:
         raise ValueError(f"n must be a non-negative int, got {n!r}")

@@ -328,3 +328,87 @@ def test_kfold_shuffle_is_reproducible():
 def test_kfold_rejects_bad_k_at_call_time(n, k):
     with pytest.raises(ValueError):
         kfold(n, k)  # raised eagerly, before iteration
+
+
+# --------------------------------------------------------------------------- global seed
+
+
+def loader_split_and_fold_orders(n=40):
+    """One unseeded shuffled epoch, random_split and kfold: what manual_seed must fix."""
+    loader = DataLoader(arange_dataset(n), batch_size=7, shuffle=True)
+    return (epoch_order(loader).tolist(), epoch_order(loader).tolist(),
+            split_indices(random_split(arange_dataset(n), [30, 10])),
+            [v.tolist() for _, v in kfold(n, 4)])
+
+
+def test_unseeded_shuffle_split_and_kfold_follow_manual_seed():
+    autograd.manual_seed(123)
+    first = loader_split_and_fold_orders()
+    autograd.manual_seed(123)
+    assert loader_split_and_fold_orders() == first
+    autograd.manual_seed(124)
+    other = loader_split_and_fold_orders()
+    assert all(a != b for a, b in zip(first, other))  # every part depends on the seed
+    assert first[0] != first[1]  # still a new order every epoch
+    assert sorted(first[0]) == list(range(40))
+
+
+def test_unseeded_loader_draws_its_order_at_iter_time():
+    """Like PyTorch's RandomSampler: the order comes from the global generator when iter() is
+    called, so re-seeding between building the loader and iterating it is what counts."""
+    loader = DataLoader(arange_dataset(30), batch_size=30, shuffle=True)
+    autograd.manual_seed(7)
+    a = epoch_order(loader)
+    autograd.manual_seed(7)
+    np.testing.assert_array_equal(epoch_order(loader), a)
+
+
+def test_explicit_seed_ignores_the_global_generator():
+    autograd.manual_seed(1)
+    a = epoch_order(DataLoader(arange_dataset(30), shuffle=True, seed=5))
+    s = split_indices(random_split(arange_dataset(30), [20, 10], seed=5))
+    autograd.manual_seed(2)
+    np.testing.assert_array_equal(epoch_order(DataLoader(arange_dataset(30), shuffle=True,
+                                                         seed=5)), a)
+    assert split_indices(random_split(arange_dataset(30), [20, 10], seed=5)) == s
+
+
+_SEEDED_SCRIPT = r"""
+import sys
+import numpy as np
+import autograd
+from autograd.data import DataLoader, TensorDataset, kfold, random_split
+autograd.manual_seed(int(sys.argv[1]))
+ds = TensorDataset(np.arange(50))
+loader = DataLoader(ds, batch_size=50, shuffle=True)
+epochs = [next(iter(loader))[0].data.tolist() for _ in range(3)]
+split = [s.indices.tolist() for s in random_split(ds, [0.8, 0.2])]
+folds = [v.tolist() for _, v in kfold(50, 5)]
+print(repr((epochs, split, folds)))
+"""
+
+
+def test_seeded_scripts_shuffle_alike_across_processes():
+    """Three runs of one seeded script (fresh processes: fresh OS entropy) see the same
+    epochs, split and folds; another seed sees different ones."""
+    import ast
+    import os
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+    def run(seed):
+        proc = subprocess.run([sys.executable, "-c", _SEEDED_SCRIPT, str(seed)], cwd=root,
+                              capture_output=True, text=True, timeout=120, check=True)
+        return proc.stdout.strip()
+
+    runs = [run(0) for _ in range(3)]
+    assert runs[0] == runs[1] == runs[2]
+    epochs, split, folds = ast.literal_eval(runs[0])
+    assert sorted(epochs[0]) == list(range(50)) and epochs[0] != epochs[1]
+    assert sorted(split[0] + split[1]) == list(range(50))
+    other = run(1)
+    assert other != runs[0]
+    other_epochs, other_split, other_folds = ast.literal_eval(other)
+    assert other_epochs[0] != epochs[0] and other_split != split and other_folds != folds
