@@ -124,7 +124,7 @@ class Function:
         state.update(kept)
         self.freed = True
 
-    def register_hook(self, hook, retain=None) -> None:
+    def register_hook(self, hook) -> None:
         if self._hooks is None:
             self._hooks = []
         self._hooks.append(hook)

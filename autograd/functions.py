@@ -1,14 +1,29 @@
-"""Free functions of several tensors: where, maximum, minimum, cat, stack."""
+"""Free functions: where, maximum, minimum, cat, stack, and `autograd.NAME(t)` for every op
+declared with `ops.registry.elementwise` (`DECLARED`, exported by autograd/__init__.py)."""
 from __future__ import annotations
 
 import numpy as np
 
 from . import dtypes
 from .ops import binary, shape
+from .ops import registry as op_registry
 from .ops.reduce import normalize_dims
 from .tensor import Tensor, as_tensor_pair, matmul
 
-__all__ = ["cat", "matmul", "maximum", "minimum", "stack", "where"]
+__all__ = ["DECLARED", "cat", "matmul", "maximum", "minimum", "stack", "where"]
+
+
+def _declared_function(name: str):
+    def function(input) -> Tensor:
+        return getattr(input if isinstance(input, Tensor) else Tensor(input), name)()
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = op_registry.METHODS[name].__doc__
+    return function
+
+
+# autograd.exp(t), autograd.tanh(t), ...: one per declared elementwise op
+DECLARED = {name: _declared_function(name) for name in op_registry.METHODS}
 
 
 def where(condition, input, other) -> Tensor:

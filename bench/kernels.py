@@ -45,7 +45,7 @@ def _impl(name):
 def bench_matmul() -> None:
     """At the machine's full width: OpenBLAS gets every core here (numbagrad's default is one
     BLAS thread, see autograd/threads.py), so the figures compare with the peak."""
-    from autograd.kernels.jit.threads import cpu_count
+    from autograd.kernels.jit.helper_thread import cpu_count
     from autograd.threads import blas_threads
 
     with blas_threads(cpu_count()):
@@ -53,7 +53,7 @@ def bench_matmul() -> None:
 
 
 def _bench_matmul() -> None:
-    from autograd.kernels.jit.matmul import matmul_blocked
+    from .blocked_gemm import matmul_blocked
 
     pk = machine.peak()
     header("matmul C = A @ B (square n x n), GFLOP/s: median (slowest-fastest), % of peak")
@@ -109,13 +109,12 @@ def _elementwise_cases(K, x, y, z, pos, X, bias, yt) -> list:
     """(label, ours, numpy, key, arrays moved) per kernel; arrays moved counts bytes."""
     return [
         ("add a+b", lambda: K.add(x, y), lambda: np.add(x, y), "add", 3),
-        ("fma a*b+c", lambda: K.fma(x, y, z), lambda: x * y + z, "fma", 4),
+        ("mul a*b", lambda: K.mul(x, y), lambda: np.multiply(x, y), "mul", 3),
         ("exp", lambda: K.exp(x), lambda: np.exp(x), "exp", 2),
         ("log", lambda: K.log(pos), lambda: np.log(pos), "log", 2),
         ("tanh", lambda: K.tanh(x), lambda: np.tanh(x), "tanh", 2),
         ("relu", lambda: K.relu(x), lambda: np.maximum(x, 0), "relu", 2),
-        ("bias+relu", lambda: K.bias_act(X, bias, "relu"),
-         lambda: np.maximum(X + bias, 0), "bias_relu", 2),
+        ("bias add (rows)", lambda: K.add(X, bias), lambda: np.add(X, bias), "bias_add", 2),
         ("tanh backward g*(1-y^2)", lambda: K.act_backward(x, yt, "tanh"),
          lambda: x * (1 - yt * yt), "tanh_bwd", 3),
         ("sum over axis 0 (bias grad)", lambda: K.sum(X, 0), lambda: np.sum(X, 0),
@@ -163,36 +162,46 @@ def bench_elementwise() -> None:
     table(cols, rows)
 
 
-def _threshold_cands(E, x, y, z) -> dict:
+def _threshold_cands(E, x, y) -> dict:
     out = np.empty_like(x)
-    ser, par = E._unary_flat.get(x.dtype, False), E._unary_flat.get(x.dtype, True)
-    fser, fpar = E._fma_flat.get(x.dtype, False), E._fma_flat.get(x.dtype, True)
+    relu = E.UNARY["relu"]
+    mul = E.BINARY["mul"][0]
+    ser, par = relu.get(x.dtype, False), relu.get(x.dtype, True)
+    mser, mpar = mul.get(x.dtype, False), mul.get(x.dtype, True)
     zero = np.float32(0)
-    return {"relu serial": lambda: ser(x, out, E.RELU, zero),
-            "relu parallel": lambda: par(x, out, E.RELU, zero),
+    return {"relu serial": lambda: ser(x, out, zero),
+            "relu parallel": lambda: par(x, out, zero),
             "relu numpy": lambda: np.maximum(x, 0, out=out),
-            "fma serial": lambda: fser(x, y, z, out),
-            "fma parallel": lambda: fpar(x, y, z, out),
-            "fma numpy": lambda: np.add(np.multiply(x, y), z, out=out)}
+            "mul serial": lambda: mser(x, y, out),
+            "mul parallel": lambda: mpar(x, y, out),
+            "mul numpy": lambda: np.multiply(x, y, out=out)}
 
 
 def bench_threshold() -> None:
-    """Where numba beats numpy, and where prange beats the serial loop (the constants in
-    autograd/kernels/jit/elementwise.py)."""
+    """Where numba beats numpy, and where prange beats the serial loop: the measurements
+    behind `autograd.kernels.policy` (its thresholds are printed after the table)."""
+    from autograd.kernels import policy
     from autograd.kernels.jit import elementwise as E
 
-    header("serial vs parallel vs numpy: relu and a*b+c by size (time per call)")
+    header("serial vs parallel vs numpy: relu and a*b by size (time per call)")
     rows = []
     sizes = [1 << s for s in ((10, 13, 16, 20) if QUICK[0] else range(10, 22, 2))]
     for n in sizes:
-        x, y, z = (np.random.default_rng(1).standard_normal(n).astype(np.float32)
-                   for _ in range(3))
-        st = compare(_threshold_cands(E, x, y, z), target=0.002)
+        x, y = (np.random.default_rng(1).standard_normal(n).astype(np.float32)
+                for _ in range(2))
+        st = compare(_threshold_cands(E, x, y), target=0.002)
         rows.append([n] + [fmt_time(s["median"]) for s in st.values()])
         record("threshold", n=n, seconds={k: s["median"] for k, s in st.items()})
-    table(["n", "relu serial", "relu parallel", "relu numpy", "fma serial", "fma parallel",
-           "fma numpy"], rows)
-    print(f"in use: numpy below {E.NUMPY_BELOW} elements, prange above {E.PARALLEL_ABOVE}")
+    table(["n", "relu serial", "relu parallel", "relu numpy", "mul serial", "mul parallel",
+           "mul numpy"], rows)
+    print("policy in use (autograd.kernels.policy): numpy below `numpy_below` elements, "
+          "prange above `parallel_above`")
+    table(["family", "numpy_below", "parallel_above"],
+          [[name, t["numpy_below"], t["parallel_above"]]
+           for name, t in policy.describe().items() if name != "ufunc"])
+    print(f"numpy ufuncs (log, sin, cos) on two threads above "
+          f"{policy.threaded_ufunc_above()} elements")
+    record("policy", **policy.describe())
 
 
 def bench_conv() -> None:

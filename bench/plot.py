@@ -127,7 +127,7 @@ def _threshold(fig, rows: list) -> None:
     ns = [r["n"] for r in rows]
     for k in rows[0]["seconds"]:
         ax.plot(ns, [r["seconds"][k] * 1e6 for r in rows], marker="o", label=k,
-                ls="--" if "fma" in k else "-")
+                ls="--" if "mul" in k else "-")
     ax.set(xscale="log", yscale="log", xlabel="elements", ylabel="us per call")
     ax.legend(fontsize=8, ncols=2)
 

@@ -6,8 +6,9 @@ from typing import Any
 import numpy as np
 
 from autograd import Tensor
+from autograd.kernels import declare
 
-from .optimizer import Optimizer, ParamsT, check_non_negative, effective_grad, fused_kernels
+from .optimizer import Optimizer, ParamsT, check_non_negative, effective_grad
 
 __all__ = ["Adagrad", "adagrad_update"]
 
@@ -51,16 +52,14 @@ class Adagrad(Optimizer):
     def _update_group(self, group: dict[str, Any]) -> None:
         lr, lr_decay, eps = group["lr"], group["lr_decay"], group["eps"]
         weight_decay, maximize = group["weight_decay"], group["maximize"]
-        fused = fused_kernels()
         for p, param, grad in self._params_with_grad(group):
             state = self.state[p] or self._init_state(p, group)  # a group added later
             state["step"] += 1
             clr = lr / (1 + (state["step"] - 1) * lr_decay)
-            update = (fused.adagrad_update if fused and fused.can_fuse(param, grad, state["sum"])
-                      else adagrad_update)
-            update(param, grad, state["sum"], clr, weight_decay, eps, maximize)
+            adagrad_update(param, grad, state["sum"], clr, weight_decay, eps, maximize)
 
 
+@declare
 def adagrad_update(param: np.ndarray, grad: np.ndarray, state_sum: np.ndarray, clr: float,
                    weight_decay: float, eps: float, maximize: bool) -> None:
     """One Adagrad step of `param` in place with step size `clr` (numpy reference)."""

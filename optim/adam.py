@@ -5,7 +5,9 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, ParamsT, check_non_negative, effective_grad, fused_kernels
+from autograd.kernels import declare
+
+from .optimizer import Optimizer, ParamsT, check_non_negative, effective_grad
 
 __all__ = ["Adam", "AdamW", "adam_update"]
 
@@ -53,7 +55,6 @@ class Adam(Optimizer):
         # AdamW shrinks θ by a factor; Adam adds λθ to the gradient.
         decay, l2 = ((1 - lr * weight_decay, 0) if group["decoupled_weight_decay"]
                      else (1, weight_decay))
-        fused = fused_kernels()
         for p, param, grad in self._params_with_grad(group):
             state = self.state[p]
             if not state:
@@ -67,12 +68,8 @@ class Adam(Optimizer):
             bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
             exp_avg_sq = state["exp_avg_sq"]
             max_exp_avg_sq = state["max_exp_avg_sq"] if amsgrad else exp_avg_sq  # unused then
-            update = (fused.adam_update
-                      if fused and fused.can_fuse(param, grad, state["exp_avg"], exp_avg_sq,
-                                                  max_exp_avg_sq)
-                      else adam_update)
-            update(param, grad, state["exp_avg"], exp_avg_sq, max_exp_avg_sq, decay, l2, beta1,
-                   beta2, step_size, bias_correction2_sqrt, eps, amsgrad, maximize)
+            adam_update(param, grad, state["exp_avg"], exp_avg_sq, max_exp_avg_sq, decay, l2,
+                        beta1, beta2, step_size, bias_correction2_sqrt, eps, amsgrad, maximize)
 
 
 class AdamW(Adam):
@@ -89,6 +86,7 @@ class AdamW(Adam):
                          decoupled_weight_decay=True)
 
 
+@declare
 def adam_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray,
                 exp_avg_sq: np.ndarray, max_exp_avg_sq: np.ndarray, decay: float,
                 weight_decay: float, beta1: float, beta2: float, step_size: float,

@@ -13,13 +13,20 @@ checks the arrays' shapes, dtypes and layout (`_check`) and raises ValueError if
 Scalars arrive as Python floats (float64) and are rounded to the parameter's dtype inside, as
 numpy rounds a Python scalar.
 
-This module imports numba; the optimisers import it on their first step under the "numba"
-backend (`autograd.set_backend`), never at `import optim`.
+This module imports numba; it registers the numba implementations of the update kernels
+(declared with their numpy references in `optim.sgd`, ...), and is imported on the first
+update under the "numba" backend (`autograd.set_backend`), never at `import optim`. Arrays
+the kernels cannot take (`can_fuse`), or fewer elements than `policy.OPTIMIZER.numpy_below`,
+go to the reference.
 """
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
+
+from autograd.kernels import policy, register
+
+from . import adagrad, adam, rmsprop, sgd
 
 __all__ = ["adagrad_update", "adam_update", "can_fuse", "rmsprop_update", "sgd_update"]
 
@@ -108,6 +115,45 @@ def adam_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray,
           max_exp_avg_sq.ravel(), float(decay), float(weight_decay), float(beta1), float(beta2),
           float(step_size), float(bias_correction2_sqrt), float(eps), bool(amsgrad),
           bool(maximize))
+
+
+# Registered implementations: the fused kernel where the arrays allow, else the reference.
+_OPT = policy.OPTIMIZER
+
+
+@register("numba", "sgd_update")
+def _sgd_update(param, grad, momentum_buffer, *options) -> None:
+    if param.size >= _OPT.numpy_below and can_fuse(param, grad, momentum_buffer):
+        sgd_update(param, grad, momentum_buffer, *options)
+    else:
+        sgd.sgd_update.reference(param, grad, momentum_buffer, *options)
+
+
+@register("numba", "adagrad_update")
+def _adagrad_update(param, grad, state_sum, *options) -> None:
+    if param.size >= _OPT.numpy_below and can_fuse(param, grad, state_sum):
+        adagrad_update(param, grad, state_sum, *options)
+    else:
+        adagrad.adagrad_update.reference(param, grad, state_sum, *options)
+
+
+@register("numba", "rmsprop_update")
+def _rmsprop_update(param, grad, square_avg, grad_avg, momentum_buffer, *options) -> None:
+    if (param.size >= _OPT.numpy_below
+            and can_fuse(param, grad, square_avg, grad_avg, momentum_buffer)):
+        rmsprop_update(param, grad, square_avg, grad_avg, momentum_buffer, *options)
+    else:
+        rmsprop.rmsprop_update.reference(param, grad, square_avg, grad_avg, momentum_buffer,
+                                         *options)
+
+
+@register("numba", "adam_update")
+def _adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *options) -> None:
+    if (param.size >= _OPT.numpy_below
+            and can_fuse(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq)):
+        adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *options)
+    else:
+        adam.adam_update.reference(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *options)
 
 
 # The kernels. `g` is the effective gradient ±∇f + λθ of `optimizer.effective_grad`; a

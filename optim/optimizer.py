@@ -7,9 +7,10 @@ between steps (numpy arrays of the parameter's shape and dtype, and a Python int
 
 A subclass writes `_update_group(group)`: one step for the parameters of one group, in place on
 their ``.data`` arrays, skipping those whose ``.grad`` is None. `step` calls it for each group,
-under `no_grad`, after running the optional closure. Each update rule is a plain function of
-numpy arrays in the optimiser's module (the reference) with a fused numba twin in `optim.fused`,
-used under the "numba" backend (`autograd.set_backend`) where the arrays allow.
+under `no_grad`, after running the optional closure. Each update rule is a kernel of
+`autograd.kernels` declared in the optimiser's module by its numpy reference; its fused numba
+version (`optim.fused`) runs under the "numba" backend where the arrays allow, chosen as every
+kernel is (`autograd.kernels.policy`).
 """
 from __future__ import annotations
 
@@ -17,12 +18,12 @@ import copy
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 
-from autograd import Tensor, enable_grad, get_backend, no_grad
+from autograd import Tensor, enable_grad, no_grad
+from autograd.kernels import backend_module
 
 __all__ = ["Optimizer"]
 
@@ -331,11 +332,7 @@ def effective_grad(param: np.ndarray, grad: np.ndarray, weight_decay: float,
     return g
 
 
-def fused_kernels() -> ModuleType | None:
-    """`optim.fused` under the "numba" backend (imported, with numba, on the first call), or
-    None under "numpy"."""
-    if get_backend() != "numba":
-        return None
-    from . import fused
-
-    return fused
+# The update rules are kernels (`autograd.kernels.declare` in each optimiser's module, the
+# numpy reference); their numba versions register from `optim.fused`, imported with numba on
+# the first update under the "numba" backend.
+backend_module("numba", "optim.fused")

@@ -5,7 +5,9 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, ParamsT, check_non_negative, effective_grad, fused_kernels
+from autograd.kernels import declare
+
+from .optimizer import Optimizer, ParamsT, check_non_negative, effective_grad
 
 __all__ = ["RMSprop", "rmsprop_update"]
 
@@ -40,7 +42,6 @@ class RMSprop(Optimizer):
         lr, alpha, eps, momentum = group["lr"], group["alpha"], group["eps"], group["momentum"]
         weight_decay, centered = group["weight_decay"], group["centered"]
         maximize = group["maximize"]
-        fused = fused_kernels()
         for p, param, grad in self._params_with_grad(group):
             state = self.state[p]
             if not state:
@@ -55,13 +56,11 @@ class RMSprop(Optimizer):
             # Buffers an option leaves unused are never touched: any array stands in.
             grad_avg = state["grad_avg"] if centered else square_avg
             buf = state["momentum_buffer"] if momentum > 0 else square_avg
-            update = (fused.rmsprop_update
-                      if fused and fused.can_fuse(param, grad, square_avg, grad_avg, buf)
-                      else rmsprop_update)
-            update(param, grad, square_avg, grad_avg, buf, lr, alpha, eps, weight_decay,
-                   momentum, centered, maximize)
+            rmsprop_update(param, grad, square_avg, grad_avg, buf, lr, alpha, eps, weight_decay,
+                           momentum, centered, maximize)
 
 
+@declare
 def rmsprop_update(param: np.ndarray, grad: np.ndarray, square_avg: np.ndarray,
                    grad_avg: np.ndarray, momentum_buffer: np.ndarray, lr: float, alpha: float,
                    eps: float, weight_decay: float, momentum: float, centered: bool,

@@ -5,7 +5,9 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, ParamsT, check_non_negative, effective_grad, fused_kernels
+from autograd.kernels import declare
+
+from .optimizer import Optimizer, ParamsT, check_non_negative, effective_grad
 
 __all__ = ["SGD", "sgd_update"]
 
@@ -37,7 +39,6 @@ class SGD(Optimizer):
         lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
         weight_decay, nesterov = group["weight_decay"], group["nesterov"]
         maximize = group["maximize"]
-        fused = fused_kernels()
         for p, param, grad in self._params_with_grad(group):
             buf, first = param, False  # without momentum the buffer is not used: any array does
             if momentum != 0:
@@ -46,12 +47,11 @@ class SGD(Optimizer):
                 first = buf is None
                 if first:
                     buf = state["momentum_buffer"] = np.empty_like(param)
-            update = (fused.sgd_update if fused and fused.can_fuse(param, grad, buf)
-                      else sgd_update)
-            update(param, grad, buf, lr, momentum, dampening, weight_decay, nesterov, maximize,
+            sgd_update(param, grad, buf, lr, momentum, dampening, weight_decay, nesterov, maximize,
                    first)
 
 
+@declare
 def sgd_update(param: np.ndarray, grad: np.ndarray, momentum_buffer: np.ndarray, lr: float,
                momentum: float, dampening: float, weight_decay: float, nesterov: bool,
                maximize: bool, first: bool) -> None:

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .backend import kernel
+from .registry import declare
 
 
-@kernel
+@declare
 def batch_norm_forward(x, eps):
     """Normalise each channel of (N, C, L) x by its batch statistics."""
     mean = x.mean(axis=(0, 2))
@@ -31,7 +31,7 @@ def batch_norm_forward(x, eps):
     return centred * invstd[None, :, None], mean, var, invstd
 
 
-@kernel
+@declare
 def batch_norm_backward(grad_xhat, xhat, invstd):
     """dx = invstd * (g - mean(g) - xhat * mean(g * xhat)), means per channel."""
     mean_g = grad_xhat.mean(axis=(0, 2), keepdims=True)

@@ -1,9 +1,34 @@
-"""Elementwise kernels (numpy references). Arrays in, arrays out; broadcasting as numpy's."""
+"""Elementwise kernels (declarations; the numpy references are the specification). Arrays in,
+arrays out; broadcasting, dtypes and `out=` as numpy's ufuncs."""
 from __future__ import annotations
 
 import numpy as np
 
-from .backend import kernel
+from .registry import declare
+
+
+def _deliver(result: np.ndarray, out: np.ndarray | None) -> np.ndarray:
+    """result, or result copied into `out` (numpy's casting rules) and `out` returned."""
+    if out is None:
+        return result
+    np.copyto(out, result, casting="same_kind")
+    return out
+
+
+FORMULAS: dict = {}
+
+
+def formula(fn):
+    """Declare a unary kernel by a formula written with operators, `abs` and numpy functions
+    that work on arrays and on scalars alike: applied to arrays it is the numpy reference;
+    the numba backend compiles the same function per element (jit/elementwise.py)."""
+    def reference(x, out=None):
+        return _deliver(fn(x), out)
+
+    reference.__name__ = reference.__qualname__ = fn.__name__
+    reference.__doc__ = fn.__doc__
+    FORMULAS[fn.__name__] = fn
+    return declare(reference, out=True)
 
 
 def _stable_sigmoid(x: np.ndarray) -> np.ndarray:
@@ -12,74 +37,74 @@ def _stable_sigmoid(x: np.ndarray) -> np.ndarray:
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
 
 
-@kernel
-def add(a, b):
-    return np.add(a, b)
+@declare(out=True)
+def add(a, b, out=None):
+    return np.add(a, b, out=out)
 
 
-@kernel
-def sub(a, b):
-    return np.subtract(a, b)
+@declare(out=True)
+def sub(a, b, out=None):
+    return np.subtract(a, b, out=out)
 
 
-@kernel
-def mul(a, b):
-    return np.multiply(a, b)
+@declare(out=True)
+def mul(a, b, out=None):
+    return np.multiply(a, b, out=out)
 
 
-@kernel
-def div(a, b):
-    return np.divide(a, b)
+@declare(out=True)
+def div(a, b, out=None):
+    return np.divide(a, b, out=out)
 
 
-@kernel
-def neg(x):
-    return np.negative(x)
+@declare(out=True)
+def neg(x, out=None):
+    return np.negative(x, out=out)
 
 
-@kernel
-def exp(x):
-    return np.exp(x)
+@declare(out=True)
+def exp(x, out=None):
+    return np.exp(x, out=out)
 
 
-@kernel
-def log(x):
-    return np.log(x)
+@declare(out=True)
+def log(x, out=None):
+    return np.log(x, out=out)
 
 
-@kernel
-def sqrt(x):
-    return np.sqrt(x)
+@declare(out=True)
+def sqrt(x, out=None):
+    return np.sqrt(x, out=out)
 
 
-@kernel
-def sin(x):
-    return np.sin(x)
+@declare(out=True)
+def sin(x, out=None):
+    return np.sin(x, out=out)
 
 
-@kernel
-def cos(x):
-    return np.cos(x)
+@declare(out=True)
+def cos(x, out=None):
+    return np.cos(x, out=out)
 
 
-@kernel
-def tanh(x):
-    return np.tanh(x)
+@declare(out=True)
+def tanh(x, out=None):
+    return np.tanh(x, out=out)
 
 
-@kernel
-def sigmoid(x):
-    return _stable_sigmoid(x)
+@declare(out=True)
+def sigmoid(x, out=None):
+    return _deliver(_stable_sigmoid(x), out)
 
 
-@kernel
-def relu(x):
-    return np.maximum(x, 0)
+@declare(out=True)
+def relu(x, out=None):
+    return np.maximum(x, 0, out=out)
 
 
-@kernel
-def leaky_relu(x, negative_slope):
-    return np.where(x > 0, x, x * x.dtype.type(negative_slope))
+@declare(out=True)
+def leaky_relu(x, negative_slope, out=None):
+    return _deliver(np.where(x > 0, x, x * x.dtype.type(negative_slope)), out)
 
 
 def _fast_power(a, b):
@@ -113,39 +138,46 @@ def _fast_power(a, b):
     return None
 
 
-@kernel
-def power(a, b):
+@declare(out=True)
+def power(a, b, out=None):
     """a ** b with numpy's broadcasting and dtypes (small scalar exponents take a fast path
     that keeps the dtype)."""
-    out = _fast_power(a, b)
-    return np.power(a, b) if out is None else out
+    res = _fast_power(a, b) if out is None else None
+    return np.power(a, b, out=out) if res is None else res
 
 
-@kernel
-def maximum(a, b):
-    return np.maximum(a, b)
+@declare(out=True)
+def maximum(a, b, out=None):
+    return np.maximum(a, b, out=out)
 
 
-@kernel
-def minimum(a, b):
-    return np.minimum(a, b)
+@declare(out=True)
+def minimum(a, b, out=None):
+    return np.minimum(a, b, out=out)
 
 
-@kernel
+@declare
 def where(cond, a, b):
     return np.where(cond, a, b)
 
 
-@kernel
-def absolute(x):
-    return np.abs(x)
+@declare(out=True)
+def absolute(x, out=None):
+    return np.abs(x, out=out)
 
 
-@kernel
+@declare
 def clip(x, lo=None, hi=None):
     if lo is None and hi is None:
         return x.copy()
     return np.clip(x, lo, hi).astype(x.dtype, copy=False)
+
+
+
+@formula
+def softsign(x):
+    """x / (1 + |x|)"""
+    return x / (1 + abs(x))
 
 
 # ---- fused kernels: one pass over memory instead of two or three ----------------------------
@@ -158,35 +190,17 @@ def _check_activation(act: str) -> None:
         raise ValueError(f"unknown activation {act!r}; choose one of {ACTIVATIONS}")
 
 
-@kernel
-def fma(a, b, c):
-    """a * b + c with broadcasting (one pass, no temporary)."""
-    return np.add(np.multiply(a, b), c)
-
-
-@kernel
-def bias_act(x, bias, act="identity"):
-    """act(x + bias), bias broadcast along the last axis (the Linear layer's epilogue)."""
-    _check_activation(act)
-    z = np.add(x, bias)
-    if act == "relu":
-        return np.maximum(z, 0)
-    if act == "tanh":
-        return np.tanh(z)
-    if act == "sigmoid":
-        return _stable_sigmoid(z)
-    return z
-
-
-@kernel
-def act_backward(grad, y, act):
+@declare(out=True)
+def act_backward(grad, y, act, out=None):
     """grad * f'(x) written with the activation's output y = f(x):
     relu: y > 0;  tanh: 1 - y^2;  sigmoid: y (1 - y);  identity: 1."""
     _check_activation(act)
     if act == "relu":
-        return np.where(y > 0, grad, np.zeros((), grad.dtype))
-    if act == "tanh":
-        return grad * (1 - y * y)
-    if act == "sigmoid":
-        return grad * (y * (1 - y))
-    return grad.copy()
+        res = np.where(y > 0, grad, np.zeros((), grad.dtype))
+    elif act == "tanh":
+        res = grad * (1 - y * y)
+    elif act == "sigmoid":
+        res = grad * (y * (1 - y))
+    else:
+        res = grad.copy()
+    return _deliver(res, out)

@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .backend import kernel
-from .im2col import _windows, conv_output_size
+from .conv import _windows, conv_output_size
+from .registry import declare
 
 
 def lowest(dtype: np.dtype):
@@ -36,7 +36,7 @@ def lowest(dtype: np.dtype):
     return np.iinfo(dtype).min if dtype.kind in "iu" else dtype.type(0)
 
 
-@kernel
+@declare
 def max_pool2d(x, kh, kw, sh, sw, ph, pw, dh, dw):
     """Max over each window -> (out (N, C, OH, OW), argmax (N, C, OH, OW) int64)."""
     n, c, h, w = x.shape
@@ -61,7 +61,7 @@ def max_pool2d(x, kh, kw, sh, sw, ph, pw, dh, dw):
     return out, argmax
 
 
-@kernel
+@declare
 def max_pool2d_backward(grad_out, argmax, H, W):
     """Scatter-add each output gradient to the input pixel its max came from."""
     n, c, oh, ow = grad_out.shape
@@ -82,7 +82,7 @@ def _divisor(h, w, oh, ow, kh, kw, sh, sw, ph, pw, count_include_pad, dtype):
     return (rows[:, None] * cols[None, :]).astype(dtype)
 
 
-@kernel
+@declare
 def avg_pool2d(x, kh, kw, sh, sw, ph, pw, count_include_pad=True):
     """Mean over each window (padded zeros counted when count_include_pad)."""
     n, c, h, w = x.shape
@@ -94,7 +94,7 @@ def avg_pool2d(x, kh, kw, sh, sw, ph, pw, count_include_pad=True):
     return out
 
 
-@kernel
+@declare
 def avg_pool2d_backward(grad_out, H, W, kh, kw, sh, sw, ph, pw, count_include_pad=True):
     """The adjoint of avg_pool2d: each output gradient, divided, spread over its window."""
     n, c, oh, ow = grad_out.shape

@@ -1,32 +1,33 @@
-"""Reduction kernels (numpy references): sums, extrema, log-sum-exp, and broadcasting's undo."""
+"""Reduction kernels (declarations; numpy references): sums, extrema, log-sum-exp, and
+broadcasting's undo. `out=` as numpy's reductions."""
 from __future__ import annotations
 
 import numpy as np
 
-from .backend import kernel
+from .registry import declare
 
 
-@kernel
-def sum(x, axis=None, keepdims=False):
-    return np.add.reduce(x, axis=axis, keepdims=keepdims)
+@declare(out=True)
+def sum(x, axis=None, keepdims=False, out=None):
+    return np.add.reduce(x, axis=axis, keepdims=keepdims, out=out)
 
 
-@kernel
-def amax(x, axis=None, keepdims=False):
-    return np.max(x, axis=axis, keepdims=keepdims)
+@declare(out=True)
+def amax(x, axis=None, keepdims=False, out=None):
+    return np.max(x, axis=axis, keepdims=keepdims, out=out)
 
 
-@kernel
-def amin(x, axis=None, keepdims=False):
-    return np.min(x, axis=axis, keepdims=keepdims)
+@declare(out=True)
+def amin(x, axis=None, keepdims=False, out=None):
+    return np.min(x, axis=axis, keepdims=keepdims, out=out)
 
 
-@kernel
-def prod(x, axis=None, keepdims=False):
-    return np.prod(x, axis=axis, keepdims=keepdims)
+@declare(out=True)
+def prod(x, axis=None, keepdims=False, out=None):
+    return np.prod(x, axis=axis, keepdims=keepdims, out=out)
 
 
-@kernel
+@declare
 def logsumexp(x, axis=None, keepdims=False):
     """log(sum(exp(x))) computed as m + log(sum(exp(x - m))) so it never overflows."""
     if x.size == 0:
@@ -37,7 +38,7 @@ def logsumexp(x, axis=None, keepdims=False):
     return out if keepdims else np.squeeze(out, axis=axis)
 
 
-@kernel
+@declare
 def sum_to_shape(g, shape):
     """Sum a broadcast gradient back to `shape` (the one place broadcasting is undone)."""
     if g.shape == tuple(shape):
@@ -48,17 +49,3 @@ def sum_to_shape(g, shape):
     out = np.sum(g, axis=axes, keepdims=True) if axes else g
     return out.reshape(shape)
 
-
-@kernel
-def max_argmax(x, axis=-1, keepdims=False):
-    """(max, argmax) along one axis in one pass; argmax is int64, the first maximum wins and
-    a NaN is the maximum (as np.max / np.argmax)."""
-    return (np.max(x, axis=axis, keepdims=keepdims),
-            np.argmax(x, axis=axis, keepdims=keepdims).astype(np.int64, copy=False))
-
-
-@kernel
-def mean_var(x, axis=None, keepdims=False, ddof=0):
-    """(mean, var) along `axis` in one pass over x (var divides by n - ddof)."""
-    return (np.mean(x, axis=axis, keepdims=keepdims),
-            np.var(x, axis=axis, keepdims=keepdims, ddof=ddof))

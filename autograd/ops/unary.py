@@ -1,4 +1,5 @@
-"""Elementwise unary ops. Each backward is written in Tensor ops, so it differentiates again."""
+"""Elementwise unary ops. Each backward is written in Tensor ops, so it differentiates again.
+`@elementwise(name)` declares the Tensor method and `autograd.NAME` function (ops/registry.py)."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,6 +7,7 @@ import numpy as np
 from .. import dtypes
 from .. import kernels as K
 from ..function import Function
+from .registry import elementwise
 
 
 class Neg(Function):
@@ -16,6 +18,7 @@ class Neg(Function):
         return -g
 
 
+@elementwise("exp")
 class Exp(Function):
     """d/dx e^x = e^x (the saved output)."""
     save_output = True
@@ -27,6 +30,7 @@ class Exp(Function):
         return g * self.output()
 
 
+@elementwise("log")
 class Log(Function):
     """d/dx log x = 1/x."""
     save_inputs = True
@@ -39,6 +43,7 @@ class Log(Function):
         return g / x
 
 
+@elementwise("sqrt")
 class Sqrt(Function):
     """d/dx sqrt x = 1 / (2 sqrt x)."""
     save_output = True
@@ -50,7 +55,9 @@ class Sqrt(Function):
         return g / (2 * self.output())
 
 
+@elementwise("sin")
 class Sin(Function):
+    """d/dx sin x = cos x."""
     save_inputs = True
 
     def forward(self, x):
@@ -61,7 +68,9 @@ class Sin(Function):
         return g * x.cos()
 
 
+@elementwise("cos")
 class Cos(Function):
+    """d/dx cos x = -sin x."""
     save_inputs = True
 
     def forward(self, x):
@@ -72,6 +81,7 @@ class Cos(Function):
         return -g * x.sin()
 
 
+@elementwise("tanh")
 class Tanh(Function):
     """d/dx tanh x = 1 - tanh^2 x, from the saved output (one fused pass)."""
     save_output = True
@@ -83,6 +93,7 @@ class Tanh(Function):
         return ActBackward.apply(g, self.output(), act="tanh")
 
 
+@elementwise("sigmoid")
 class Sigmoid(Function):
     """d/dx s(x) = s(x) (1 - s(x)), from the saved output (one fused pass)."""
     save_output = True
@@ -94,6 +105,7 @@ class Sigmoid(Function):
         return ActBackward.apply(g, self.output(), act="sigmoid")
 
 
+@elementwise("relu", floating=False)
 class Relu(Function):
     """d/dx relu x = 1 where the output is positive (the mask is made in backward)."""
     save_output = True
@@ -103,6 +115,21 @@ class Relu(Function):
 
     def backward(self, g):
         return ActBackward.apply(g, self.output(), act="relu")
+
+
+
+@elementwise("softsign")
+class Softsign(Function):
+    """softsign x = x / (1 + |x|) (PyTorch's F.softsign); d/dx = 1 / (1 + |x|)^2."""
+    save_inputs = True
+
+    def forward(self, x):
+        return K.softsign(x)
+
+    def backward(self, g):
+        (x,) = self.inputs
+        d = 1 + x.abs()
+        return g / (d * d)
 
 
 class ActBackward(Function):

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import numpy as np
 
-JIT_MODULES = ("elementwise", "reduce", "softmax", "im2col", "pool", "batchnorm")
 DTYPES = (np.float32, np.float64)
 
 

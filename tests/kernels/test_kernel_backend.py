@@ -31,12 +31,13 @@ def test_set_backend_switches_and_validates():
 
 def test_each_kernel_compiles_once_per_dtype():
     from autograd.kernels.jit import elementwise as E
-    x = np.ones(2 * E.PARALLEL_ABOVE, np.float32)  # large enough for the parallel variant
+    # large enough for the parallel variant
+    x = np.ones(2 * K.policy.ELEMENTWISE.parallel_above, np.float32)
     K.relu(x)
-    fn = E._unary_flat.compiled[(np.dtype(np.float32), True)]
+    fn = E.UNARY["relu"].compiled[(np.dtype(np.float32), True)]
     K.relu(x * 2)
     K.relu(x[::2].copy())
-    assert E._unary_flat.compiled[(np.dtype(np.float32), True)] is fn
+    assert E.UNARY["relu"].compiled[(np.dtype(np.float32), True)] is fn
     assert len(getattr(fn, "__wrapped__", fn).signatures) == 1
 
 

@@ -23,8 +23,8 @@ def _x(dtype, shape=(2, 3, 11, 9), seed=0):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("geom", GEOMETRIES)
 def test_im2col_col2im(paths, dtype, geom):
-    fn, ref = _kernel("im2col", "im2col")
-    bfn, bref = _kernel("im2col", "col2im")
+    fn, ref = _kernel("conv", "im2col")
+    bfn, bref = _kernel("conv", "col2im")
     for x in _x(dtype):
         cols = fn(x, *geom)
         want = ref(x, *geom)
@@ -37,7 +37,7 @@ def test_im2col_col2im(paths, dtype, geom):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_im2col_empty_and_tiny(paths, dtype):
-    fn, ref = _kernel("im2col", "im2col")
+    fn, ref = _kernel("conv", "im2col")
     for x in (np.zeros((0, 2, 5, 5), dtype), np.ones((1, 1, 1, 1), dtype)):
         np.testing.assert_array_equal(fn(x, 1, 1, 1, 1, 0, 0, 1, 1),
                                       ref(x, 1, 1, 1, 1, 0, 0, 1, 1))

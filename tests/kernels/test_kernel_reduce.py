@@ -35,32 +35,6 @@ def test_max_propagates_nan(paths):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("axis", [0, 1, 2, -1])
-def test_max_argmax(paths, dtype, axis):
-    fn, ref = numba_and_ref("max_argmax")
-    rng = np.random.default_rng(1)
-    x = rng.integers(0, 4, (5, 6, 7)).astype(dtype)   # ties: the first maximum wins
-    x[0, 0, 0] = np.nan
-    for keepdims in (False, True):
-        (m, i), (m2, i2) = fn(x, axis, keepdims), ref(x, axis, keepdims)
-        np.testing.assert_array_equal(m, m2)
-        np.testing.assert_array_equal(i, i2)
-        assert m.dtype == dtype and i.dtype == np.int64
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("axis", [None, 0, 1, (0, 1), -1])
-def test_mean_var(paths, dtype, axis):
-    fn, ref = numba_and_ref("mean_var")
-    x = (np.random.default_rng(2).standard_normal((40, 30)) * 3 + 1000).astype(dtype)
-    for ddof in (0, 1):
-        (m, v), (m2, v2) = fn(x, axis, False, ddof), ref(x, axis, False, ddof)
-        assert m.dtype == v.dtype == dtype
-        np.testing.assert_allclose(m, m2, rtol=1e-5 if dtype == np.float32 else 1e-12)
-        np.testing.assert_allclose(v, v2, rtol=1e-3 if dtype == np.float32 else 1e-9)
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("gshape,shape", [((7, 5), (5,)), ((7, 5), (1, 5)), ((7, 5), (7, 1)),
                                           ((2, 7, 5), (5,)), ((3, 4), (3, 4)), ((0, 5), (5,)),
                                           ((4, 3), ()), ((4, 3), (1, 1))])

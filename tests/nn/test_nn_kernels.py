@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from autograd.kernels.batchnorm import batch_norm_backward, batch_norm_forward
-from autograd.kernels.im2col import col2im, conv_output_size, im2col
+from autograd.kernels.conv import col2im, conv_output_size, im2col
 from autograd.kernels.pool import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
 
 GEOMETRIES = [g for g in itertools.product([1, 3], [2, 3], [1, 2], [1, 3], [0, 1], [0, 2],

@@ -7,10 +7,14 @@ import pytest
 import autograd
 import optim
 from optim import fused
-from optim.adagrad import adagrad_update
-from optim.adam import adam_update
-from optim.rmsprop import rmsprop_update
-from optim.sgd import sgd_update
+from optim.adagrad import adagrad_update as _adagrad
+from optim.adam import adam_update as _adam
+from optim.rmsprop import rmsprop_update as _rmsprop
+from optim.sgd import sgd_update as _sgd
+
+# the numpy references of the update kernels (the names themselves are the dispatchers)
+sgd_update, adagrad_update = _sgd.reference, _adagrad.reference
+rmsprop_update, adam_update = _rmsprop.reference, _adam.reference
 
 SHAPES = [(), (1,), (37,), (5, 7)]
 DTYPES = [np.float32, np.float64]
@@ -157,3 +161,23 @@ def test_each_kernel_compiles_once_per_dtype():
             arrays = [t for t in signature if hasattr(t, "layout")]
             assert all(t.layout == "C" and t.ndim == 1 for t in arrays)
             assert {str(t) for t in signature if not hasattr(t, "layout")} <= {"float64", "bool"}
+
+
+def test_updates_are_kernels_of_the_registry():
+    """Each optimiser calls one kernel name; the registry holds the numpy reference and the
+    numba backend's fused version, which hands arrays it cannot take to the reference."""
+    from autograd.kernels import policy, registry
+    for name, kernel in [("sgd_update", _sgd), ("adagrad_update", _adagrad),
+                         ("rmsprop_update", _rmsprop), ("adam_update", _adam)]:
+        spec = registry.REGISTRY[name]
+        assert spec.reference is kernel.reference
+        assert kernel.implementation("numba") is getattr(fused, "_" + name)
+        assert kernel.implementation("numpy") is kernel.reference
+    # the policy's threshold sends the update to the reference: same numbers either way
+    want = arrays((5, 7), np.float32, 3)
+    got = [a.copy() for a in want]
+    sgd_update(*want, 0.1, 0.9, 0.0, 0.01, False, False, True)
+    with policy.override(numpy_below=1 << 30, families=("optimizer",)):
+        _sgd.implementation("numba")(*got, 0.1, 0.9, 0.0, 0.01, False, False, True)
+    for a, b in zip(want, got):
+        np.testing.assert_array_equal(a, b)

@@ -255,7 +255,7 @@ import numpy as np
 sys.setswitchinterval(1e-6)  # switch threads as often as possible: races show up quickly
 import time
 import threading as _threading
-from autograd.kernels.jit import threads
+from autograd.kernels.jit import helper_thread as threads
 
 
 class _SlowThreading:
@@ -359,7 +359,7 @@ def test_first_use_of_the_ufunc_helper_from_many_threads_never_hangs():
 _AFTER_FORK = r"""
 import os, sys
 import numpy as np
-from autograd.kernels.jit import threads
+from autograd.kernels.jit import helper_thread as threads
 x = np.random.default_rng(0).random(1 << 12) + 0.5
 h = len(x) // 2
 

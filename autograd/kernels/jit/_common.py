@@ -26,15 +26,20 @@ class lazy_njit:
     The same Python function is compiled serial (`prange` runs as `range`) for small inputs
     and parallel for large ones: a parallel launch costs microseconds."""
 
-    def __init__(self, make_sig, parallel: bool | None = None, check=None, **options):
+    def __init__(self, make_sig, parallel: bool | None = None, check=None,
+                 specialise: dict | None = None, suffix: str = "", **options):
         self.make_sig = make_sig
         self.parallel = parallel
         self.check = check  # check(*args) -> bool: do the arguments' shapes fit the kernel?
+        self.specialise = specialise
+        self.suffix = suffix
         self.options = {"cache": True, "error_model": "numpy", **options}
         self.compiled: dict = {}
         self.pyfunc = None
 
     def __call__(self, pyfunc):
+        if self.specialise is not None:  # a per-op copy of a template (see `specialised`)
+            pyfunc = specialised(pyfunc, self.suffix, self.specialise)
         self.pyfunc = pyfunc
         self.__name__ = pyfunc.__name__
         self.__doc__ = pyfunc.__doc__
@@ -125,6 +130,28 @@ def _renamed(pyfunc, suffix: str):
     return copy
 
 
+def specialised(template, suffix: str, names: dict):
+    """A copy of `template` named `template.__name__ + "_" + suffix` whose globals add `names`
+    (e.g. {"SCALAR": an inline scalar function}): one loop written once, compiled per op.
+
+    Why globals and not a closure: numba keys its disk cache on the function's qualified
+    name and line (the file) and on its bytecode plus the pickled closure cells (the index);
+    a closure cell holding a jitted function pickles differently in every process, so every
+    run would miss the cache. Globals are not part of the key, so each copy gets its own
+    qualified name, hence its own cache file: the copies never collide, and each loads from
+    the cache in a fresh process (tests/reliability/test_numba_cache.py checks both)."""
+    import types
+    glob = dict(template.__globals__)
+    glob.update(names)
+    name = f"{template.__name__}_{suffix}"
+    copy = types.FunctionType(template.__code__, glob, name, template.__defaults__,
+                              template.__closure__)
+    copy.__qualname__ = f"{template.__qualname__}_{suffix}"
+    copy.__module__ = template.__module__
+    copy.__doc__ = template.__doc__
+    return copy
+
+
 def float_dtype(name: str, *arrays: np.ndarray) -> np.dtype:
     """The common float dtype of `arrays`, or TypeError naming the kernel."""
     for a in arrays:
@@ -137,7 +164,7 @@ def float_dtype(name: str, *arrays: np.ndarray) -> np.dtype:
     return dt
 
 
-def is_float(*arrays) -> bool:
+def same_float_arrays(*arrays) -> bool:
     """True when every argument is a float32/float64 ndarray, all of one dtype."""
     a0 = arrays[0]
     if not isinstance(a0, np.ndarray):

@@ -164,3 +164,20 @@ def _sigmoid_overload(x):
     if x in (types.float32, types.float64):
         return _SIGMOID[x.bitwidth]
     return None
+
+
+def typed(x, value):
+    pass
+
+
+@overload(typed, inline="always")
+def _typed_overload(x, value):
+    """`value` as a constant of x's float type (a bare literal would make float32 math
+    float64)."""
+    if x in (types.float32, types.float64):
+        cast = np.float32 if x == types.float32 else np.float64
+
+        def impl(x, value):
+            return cast(value)
+        return impl
+    return None

@@ -3,16 +3,15 @@ statistics in one shifted pass (float64 accumulators) and the normalisation in a
 the backward's two channel means in one pass and dx in a second."""
 from __future__ import annotations
 
-import importlib
-
 import numpy as np
 from numba import prange, types
 
-from ._common import arr, is_float, lazy_njit
+from .. import batchnorm as ref
+from .. import policy
+from ..registry import register
+from ._common import arr, lazy_njit, same_float_arrays
 
-ref = importlib.import_module("autograd.kernels.batchnorm")
-NUMPY_BELOW = 1 << 10
-PARALLEL_ABOVE = 1 << 15
+BN = policy.BATCHNORM
 
 
 def _fwd_sig(dt):
@@ -55,13 +54,14 @@ def _bn_forward(x, xhat, mean, var, invstd, eps):
                 out[k] = (row[k] - m) * iv
 
 
+@register("numba", "batch_norm_forward")
 def batch_norm_forward(x, eps):
-    if not (is_float(x) and x.ndim == 3 and x.size and x.size >= NUMPY_BELOW):
+    if not (same_float_arrays(x) and x.ndim == 3 and x.size and x.size >= BN.numpy_below):
         return ref.batch_norm_forward.reference(x, eps)
     c = x.shape[1]
     xhat = np.empty(x.shape, x.dtype)
     mean, var, invstd = (np.empty(c, x.dtype) for _ in range(3))
-    _bn_forward.get(x.dtype, x.size > PARALLEL_ABOVE)(x, xhat, mean, var, invstd, float(eps))
+    _bn_forward.get(x.dtype, BN.parallel(x.size))(x, xhat, mean, var, invstd, float(eps))
     return xhat, mean, var, invstd
 
 
@@ -96,11 +96,12 @@ def _bn_backward(g, xhat, invstd, dx):
                 out[k] = iv * (gr[k] - mg - xr[k] * mgx)
 
 
+@register("numba", "batch_norm_backward")
 def batch_norm_backward(grad_xhat, xhat, invstd):
-    if not (is_float(grad_xhat, xhat, invstd) and grad_xhat.ndim == 3
+    if not (same_float_arrays(grad_xhat, xhat, invstd) and grad_xhat.ndim == 3
             and xhat.shape == grad_xhat.shape and invstd.shape == grad_xhat.shape[1:2]
-            and grad_xhat.size and grad_xhat.size >= NUMPY_BELOW):
+            and grad_xhat.size and grad_xhat.size >= BN.numpy_below):
         return ref.batch_norm_backward.reference(grad_xhat, xhat, invstd)
     dx = np.empty(grad_xhat.shape, grad_xhat.dtype)
-    _bn_backward.get(dx.dtype, dx.size > PARALLEL_ABOVE)(grad_xhat, xhat, invstd, dx)
+    _bn_backward.get(dx.dtype, BN.parallel(dx.size))(grad_xhat, xhat, invstd, dx)
     return dx

@@ -3,16 +3,16 @@ Same signatures and semantics as kernels/pool.py (first maximum wins, NaN is sel
 argmax is the flat index h*W + w within the plane)."""
 from __future__ import annotations
 
-import importlib
-
 import numpy as np
 from numba import njit, prange, types
 
-from ._common import arr, is_float, lazy_njit, require_shapes
+from .. import conv as _conv
+from .. import policy
+from .. import pool as ref
+from ..registry import register
+from ._common import arr, lazy_njit, require_shapes, same_float_arrays
 
-ref = importlib.import_module("autograd.kernels.pool")
-_conv = importlib.import_module("autograd.kernels.im2col")
-PARALLEL_ABOVE = 1 << 14
+PL = policy.POOL
 i64 = types.int64
 
 
@@ -73,8 +73,9 @@ def _max_pool(x, out, idx, kh, kw, sh, sw, ph, pw, dh, dw):
                 idx[b, ch, y, xo] = best
 
 
+@register("numba", "max_pool2d")
 def max_pool2d(x, kh, kw, sh, sw, ph, pw, dh, dw):
-    if not (is_float(x) and x.ndim == 4 and x.size and _valid(kh, kw, sh, sw, ph, pw, dh, dw)):
+    if not (same_float_arrays(x) and x.ndim == 4 and x.size and _valid(kh, kw, sh, sw, ph, pw, dh, dw)):
         return ref.max_pool2d.reference(x, kh, kw, sh, sw, ph, pw, dh, dw)
     n, c, h, w = x.shape
     oh = _conv.conv_output_size(h, kh, sh, ph, dh)
@@ -83,7 +84,7 @@ def max_pool2d(x, kh, kw, sh, sw, ph, pw, dh, dw):
         return ref.max_pool2d.reference(x, kh, kw, sh, sw, ph, pw, dh, dw)
     out = np.empty((n, c, oh, ow), x.dtype)
     idx = np.empty((n, c, oh, ow), np.int64)
-    _max_pool.get(x.dtype, x.size > PARALLEL_ABOVE)(np.ascontiguousarray(x), out, idx, kh, kw, sh, sw, ph, pw, dh,
+    _max_pool.get(x.dtype, PL.parallel(x.size))(np.ascontiguousarray(x), out, idx, kh, kw, sh, sw, ph, pw, dh,
                                                      dw)
     return out, idx
 
@@ -108,8 +109,9 @@ def _max_pool_backward(g, idx, gx):
                     dst[k // w, k % w] += src[y, xo]
 
 
+@register("numba", "max_pool2d_backward")
 def max_pool2d_backward(grad_out, argmax, H, W):
-    if not (is_float(grad_out) and grad_out.ndim == 4 and isinstance(argmax, np.ndarray)
+    if not (same_float_arrays(grad_out) and grad_out.ndim == 4 and isinstance(argmax, np.ndarray)
             and argmax.shape == grad_out.shape and grad_out.size and H > 0 and W > 0):
         return ref.max_pool2d_backward.reference(grad_out, argmax, H, W)
     # the kernel scatters to gx[n, c].flat[argmax]: every index must lie in the plane (-1 marks
@@ -119,7 +121,7 @@ def max_pool2d_backward(grad_out, argmax, H, W):
                          f"[-1, {H * W}), the pixels of an {H}x{W} input plane")
     n, c = grad_out.shape[:2]
     gx = np.empty((n, c, H, W), grad_out.dtype)
-    _max_pool_backward.get(grad_out.dtype, grad_out.size > PARALLEL_ABOVE)(
+    _max_pool_backward.get(grad_out.dtype, PL.parallel(grad_out.size))(
         grad_out, argmax.astype(np.int64, copy=False), gx)
     return gx
 
@@ -166,8 +168,9 @@ def _avg_pool(src4, dst4, kh, kw, sh, sw, ph, pw, include_pad, backward):
                     dst[y, xo] = s / cnt
 
 
+@register("numba", "avg_pool2d")
 def avg_pool2d(x, kh, kw, sh, sw, ph, pw, count_include_pad=True):
-    if not (is_float(x) and x.ndim == 4 and x.size and _valid(kh, kw, sh, sw, ph, pw, 1, 1)):
+    if not (same_float_arrays(x) and x.ndim == 4 and x.size and _valid(kh, kw, sh, sw, ph, pw, 1, 1)):
         return ref.avg_pool2d.reference(x, kh, kw, sh, sw, ph, pw, count_include_pad)
     n, c, h, w = x.shape
     oh = _conv.conv_output_size(h, kh, sh, ph, 1)
@@ -175,13 +178,14 @@ def avg_pool2d(x, kh, kw, sh, sw, ph, pw, count_include_pad=True):
     if oh <= 0 or ow <= 0:
         return ref.avg_pool2d.reference(x, kh, kw, sh, sw, ph, pw, count_include_pad)
     out = np.empty((n, c, oh, ow), x.dtype)
-    _avg_pool.get(x.dtype, x.size > PARALLEL_ABOVE)(x, out, kh, kw, sh, sw, ph, pw,
+    _avg_pool.get(x.dtype, PL.parallel(x.size))(x, out, kh, kw, sh, sw, ph, pw,
                                                      bool(count_include_pad), False)
     return out
 
 
+@register("numba", "avg_pool2d_backward")
 def avg_pool2d_backward(grad_out, H, W, kh, kw, sh, sw, ph, pw, count_include_pad=True):
-    if not (is_float(grad_out) and grad_out.ndim == 4 and grad_out.size and H > 0 and W > 0
+    if not (same_float_arrays(grad_out) and grad_out.ndim == 4 and grad_out.size and H > 0 and W > 0
             and _valid(kh, kw, sh, sw, ph, pw, 1, 1)):
         return ref.avg_pool2d_backward.reference(grad_out, H, W, kh, kw, sh, sw, ph, pw,
                                                  count_include_pad)
@@ -190,6 +194,6 @@ def avg_pool2d_backward(grad_out, H, W, kh, kw, sh, sw, ph, pw, count_include_pa
                                                        _conv.conv_output_size(W, kw, sw, pw, 1)),
                    grad_out=grad_out, input=(n, c, H, W))
     gx = np.empty((n, c, H, W), grad_out.dtype)
-    _avg_pool.get(grad_out.dtype, grad_out.size > PARALLEL_ABOVE)(
+    _avg_pool.get(grad_out.dtype, PL.parallel(grad_out.size))(
         grad_out, gx, kh, kw, sh, sw, ph, pw, bool(count_include_pad), True)
     return gx

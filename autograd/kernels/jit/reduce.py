@@ -5,21 +5,21 @@ Reducing axes (a..b) of a C-contiguous array is a reduction over the middle axis
 - inner == 1 (the last axes): each output is a dot-free running sum over a contiguous row;
 - inner > 1 (leading/middle axes, e.g. a bias gradient): rows of x are added into an
   output row, vectorised along inner.
-Other axis sets, dtypes and small arrays go to numpy (the reference).
+Other axis sets, dtypes and small arrays (`policy.REDUCE`) go to numpy (the reference).
+The three reductions share one loop nest: their op code is a compile-time branch outside
+the inner loops, so each loop still vectorises.
 """
 from __future__ import annotations
-
-import importlib
 
 import numpy as np
 from numba import prange, types
 
-ref = importlib.import_module("autograd.kernels.reduce")  # the module (the package attribute may be the kernel)
-from ._common import arr, is_float, lazy_njit
+from .. import policy
+from .. import reduce as ref
+from ..registry import register
+from ._common import arr, lazy_njit, same_float_arrays
 
-NUMPY_BELOW = 1 << 13
-PARALLEL_ABOVE = 1 << 16
-
+RD = policy.REDUCE
 SUM, MAX, MIN = range(3)
 
 
@@ -118,15 +118,19 @@ def _reduce3(x, out, op):
                         dst[i] = v if ((v < m) | np.isnan(v)) & ~np.isnan(m) else m
 
 
-def _reduce(op, x, axis, keepdims, fallback):
-    if not (is_float(x) and x.size and x.size >= NUMPY_BELOW):
-        return fallback(x, axis, keepdims)
+def _reduce(op, x, axis, keepdims, fallback, out):
+    if not (same_float_arrays(x) and x.size and x.size >= RD.numpy_below):
+        return fallback(x, axis, keepdims, out=out)
     axes = _normalise_axes(x, axis)
     shape3 = _three_d(x, axes)
     if shape3 is None:
-        return fallback(x, axis, keepdims)
+        return fallback(x, axis, keepdims, out=out)
     outer, r, inner = shape3
-    if outer == 1 and inner > 1 and op == SUM and r * inner > PARALLEL_ABOVE:
+    shape = _out_shape(x, axes, keepdims)
+    if out is not None and not (out.shape == shape and out.dtype == x.dtype
+                                and out.flags.c_contiguous):
+        return fallback(x, axis, keepdims, out=out)
+    if outer == 1 and inner > 1 and op == SUM and r * inner > RD.parallel_above:
         # a single output row (a bias gradient): split r over the threads, add the halves
         h = r // 2
         flat = np.ascontiguousarray(x).reshape(r, inner)
@@ -134,32 +138,36 @@ def _reduce(op, x, axis, keepdims, fallback):
         fn = _reduce3.get(x.dtype, True)
         top = np.ascontiguousarray(flat[:2 * h].reshape(2, h, inner))
         fn(top, parts, SUM)
-        res = parts[0] + parts[1]
+        res = np.add(parts[0], parts[1], out=None if out is None else out.reshape(inner))
         if r % 2:
             res += flat[-1]
-        return res.reshape(_out_shape(x, axes, keepdims))
-    out = np.empty((outer, inner), x.dtype)
-    _reduce3.get(x.dtype, x.size > PARALLEL_ABOVE)(
-        np.ascontiguousarray(x).reshape(outer, r, inner), out, op)
-    return out.reshape(_out_shape(x, axes, keepdims))
+        return res.reshape(shape) if out is None else out
+    res = np.empty((outer, inner), x.dtype) if out is None else out.reshape(outer, inner)
+    _reduce3.get(x.dtype, RD.parallel(x.size))(
+        np.ascontiguousarray(x).reshape(outer, r, inner), res, op)
+    return res.reshape(shape) if out is None else out
 
 
-def sum(x, axis=None, keepdims=False):
-    return _reduce(SUM, x, axis, keepdims, ref.sum.reference)
+@register("numba", "sum")
+def sum(x, axis=None, keepdims=False, out=None):
+    return _reduce(SUM, x, axis, keepdims, ref.sum.reference, out)
 
 
-def amax(x, axis=None, keepdims=False):
+@register("numba", "amax")
+def amax(x, axis=None, keepdims=False, out=None):
     if isinstance(x, np.ndarray) and x.size == 0:
-        return ref.amax.reference(x, axis, keepdims)
-    return _reduce(MAX, x, axis, keepdims, ref.amax.reference)
+        return ref.amax.reference(x, axis, keepdims, out=out)
+    return _reduce(MAX, x, axis, keepdims, ref.amax.reference, out)
 
 
-def amin(x, axis=None, keepdims=False):
+@register("numba", "amin")
+def amin(x, axis=None, keepdims=False, out=None):
     if isinstance(x, np.ndarray) and x.size == 0:
-        return ref.amin.reference(x, axis, keepdims)
-    return _reduce(MIN, x, axis, keepdims, ref.amin.reference)
+        return ref.amin.reference(x, axis, keepdims, out=out)
+    return _reduce(MIN, x, axis, keepdims, ref.amin.reference, out)
 
 
+@register("numba", "sum_to_shape")
 def sum_to_shape(g, shape):
     """Sum a broadcast gradient back to `shape`; the leading-axes case (a bias) in numba."""
     shape = tuple(shape)
@@ -170,81 +178,3 @@ def sum_to_shape(g, shape):
         return sum(g, tuple(range(lead)) if lead else None, False).reshape(shape) if lead \
             else g
     return ref.sum_to_shape.reference(g, shape)
-
-
-# ---- max with argmax, and mean/var, along one axis ---------------------------------------------
-
-def _argmax_sig(dt):
-    return types.void(arr(dt, 3, "C", True), arr(dt, 2), arr(types.int64, 2))
-
-
-@lazy_njit(_argmax_sig, check=lambda x, out, idx: _rows_fit(x, out, idx))
-def _max_argmax3(x, out, idx):
-    outer, r, inner = x.shape
-    for o in prange(outer):
-        for i in range(inner):
-            m = x[o, 0, i]
-            best = 0
-            if not np.isnan(m):
-                for k in range(1, r):
-                    v = x[o, k, i]
-                    if v > m or np.isnan(v):
-                        m = v
-                        best = k
-                        if np.isnan(v):
-                            break
-            out[o, i] = m
-            idx[o, i] = best
-
-
-def max_argmax(x, axis=-1, keepdims=False):
-    if not (is_float(x) and x.size >= 1 and isinstance(axis, (int, np.integer))):
-        return ref.max_argmax.reference(x, axis, keepdims)
-    axes = _normalise_axes(x, axis)
-    outer, r, inner = _three_d(x, axes)
-    out = np.empty((outer, inner), x.dtype)
-    idx = np.empty((outer, inner), np.int64)
-    _max_argmax3.get(x.dtype, x.size > PARALLEL_ABOVE)(
-        np.ascontiguousarray(x).reshape(outer, r, inner), out, idx)
-    shape = _out_shape(x, axes, keepdims)
-    return out.reshape(shape), idx.reshape(shape)
-
-
-def _mean_var_sig(dt):
-    return types.void(arr(dt, 3, "C", True), arr(dt, 2), arr(dt, 2), types.int64)
-
-
-@lazy_njit(_mean_var_sig, fastmath={"contract"},
-           check=lambda x, mean, var, ddof: _rows_fit(x, mean, var))
-def _mean_var3(x, mean, var, ddof):
-    """One pass with a shift: with s = the first element, sum(x-s) and sum((x-s)^2) give
-    mean and var without the cancellation of the naive E[x^2] - E[x]^2 (accumulated in
-    float64 either way)."""
-    outer, r, inner = x.shape
-    for o in prange(outer):
-        for i in range(inner):
-            s = np.float64(x[o, 0, i])
-            a = 0.0
-            b = 0.0
-            for k in range(r):
-                d = np.float64(x[o, k, i]) - s
-                a += d
-                b += d * d
-            mean[o, i] = s + a / r
-            var[o, i] = (b - a * a / r) / (r - ddof) if r - ddof > 0 else np.nan
-
-
-def mean_var(x, axis=None, keepdims=False, ddof=0):
-    if not (is_float(x) and x.size and x.size >= NUMPY_BELOW):
-        return ref.mean_var.reference(x, axis, keepdims, ddof)
-    axes = _normalise_axes(x, axis)
-    shape3 = _three_d(x, axes)
-    if shape3 is None:
-        return ref.mean_var.reference(x, axis, keepdims, ddof)
-    outer, r, inner = shape3
-    mean = np.empty((outer, inner), x.dtype)
-    var = np.empty((outer, inner), x.dtype)
-    _mean_var3.get(x.dtype, x.size > PARALLEL_ABOVE)(
-        np.ascontiguousarray(x).reshape(outer, r, inner), mean, var, int(ddof))
-    shape = _out_shape(x, axes, keepdims)
-    return mean.reshape(shape), var.reshape(shape)

@@ -1,30 +1,46 @@
-"""Blocked GEMM in numba, and the dispatcher that picks it or BLAS per shape.
+"""The blocked GEMM written in numba: measured by `python -m bench --only matmul`, not used by
+the runtime (OpenBLAS beat it at every size measured, so `autograd.kernels` calls BLAS).
 
 The kernel is the classic Goto/BLIS scheme: B is packed into KC x NR panels and A into
 MR x KC panels (packing reads any strides, so `A.T @ B` and `A @ B.T` never materialise a
 transpose), then an MR x NR register-blocked micro-kernel runs over the panels, with
 `prange` over (row block, column group) tiles. The accumulator tile lives in a stack
-buffer that LLVM promotes to vector registers (f32: 8 x 32 = 16 zmm accumulators plus 8
-broadcasts and 2 B vectors: 12 x 32 spilled). Two details decide the speed (each was a
-4-10x difference, checked in the assembly): the micro-kernel is compiled without
-reassociation (with it LLVM vectorises the k loop with gathers), and every panel index is
-taken from a slice so it is provably non-negative (numba's wraparound check for negative
-indices otherwise turns the contiguous loads into gathers).
-Single-threaded it reaches 0.89-0.96x of OpenBLAS's f32 kernel (n = 256-1024) on this
-machine; see `python -m bench --only matmul` for both threads.
+buffer (`stack_buffer`: an `alloca` of constant size, which LLVM promotes to vector
+registers; numba's `np.zeros` is a heap allocation LLVM cannot remove). Two details decide
+the speed (each was a 4-10x difference, checked in the assembly): the micro-kernel is
+compiled without reassociation (with it LLVM vectorises the k loop with gathers), and every
+panel index is taken from a slice so it is provably non-negative (numba's wraparound check
+for negative indices otherwise turns the contiguous loads into gathers).
+Single-threaded it reaches 0.89-0.96x of OpenBLAS's f32 kernel (n = 256-1024) on the
+machine it was written on. (Splitting a product into chunks run by two Python threads on
+1-thread OpenBLAS was tried and dropped: that OpenBLAS build serialised concurrent calls.)
 """
 from __future__ import annotations
 
-import importlib
-
 import numpy as np
 from numba import carray, njit, prange, types
-from numba.extending import overload
+from numba.core import cgutils
+from numba.extending import intrinsic, overload
 
-from ._common import float_dtype, is_float, lazy_njit
-from ._stack import stack_buffer
+from autograd.kernels.jit._common import float_dtype, lazy_njit
 
-_ref = importlib.import_module("autograd.kernels.matmul")
+
+@intrinsic
+def stack_buffer(typingctx, count_ty, dtype_ty):
+    """Pointer to `count` uninitialised elements of `dtype` on the caller's stack (count is
+    a compile-time constant)."""
+    if not isinstance(count_ty, types.IntegerLiteral):
+        return None
+    count = count_ty.literal_value
+    dtype = dtype_ty.dtype if isinstance(dtype_ty, types.DType) else dtype_ty.instance_type
+    sig = types.CPointer(dtype)(count_ty, dtype_ty)
+
+    def codegen(context, builder, signature, args):
+        ty = context.get_data_type(dtype)
+        return cgutils.alloca_once(builder, ty, size=count)
+
+    return sig, codegen
+
 
 MAXACC = 8 * 32    # largest MR * NR over the dtypes (stack buffer size)
 KC = 256           # depth of a packed panel: an MR x KC A-panel and KC x NR B-panel in L1/L2
@@ -179,15 +195,6 @@ def gemm_blocked(a3, b3, c3):
                                min(MR, m - i0), min(NR, n - q * NR), blk == 0)
 
 
-# The dispatcher. Measured (python -m bench --only matmul): OpenBLAS's hand-written kernels
-# beat our blocked numba kernel at every size on this machine (ours: 0.89-0.96x of OpenBLAS
-# single-threaded f32, ~0.8x with both threads), so products go to numpy's matmul (BLAS,
-# its own two threads). USE_BLOCKED_MIN_MACS routes 2-D products of at least that many
-# multiply-adds to the blocked kernel instead; None (the default) as none measured faster.
-# (Splitting a product into chunks run by two Python threads on 1-thread OpenBLAS was
-# tried and dropped: this OpenBLAS build serialises concurrent calls, two threads of
-# np.matmul took as long as one.)
-USE_BLOCKED_MIN_MACS = None
 PARALLEL_MIN_MACS = 1 << 21   # below, the blocked kernel runs its serial compilation
 
 
@@ -234,23 +241,3 @@ def matmul_blocked(a: np.ndarray, b: np.ndarray, trans_a: bool = False,
     par = c3.shape[0] * m * k * n >= PARALLEL_MIN_MACS
     gemm_blocked.get(a.dtype, par)(_as3(a, batch, m, k), _as3(b, batch, k, n), c3)
     return out
-
-
-def matmul(a: np.ndarray, b: np.ndarray, trans_a: bool = False,
-           trans_b: bool = False) -> np.ndarray:
-    """op(a) @ op(b) (op = transpose of the last two dims when its flag is set)."""
-    if not is_float(a, b):  # ints, mixed dtypes, 1-D: numpy's semantics and errors
-        return _ref.matmul.reference(a, b, trans_a, trans_b)
-    if USE_BLOCKED_MIN_MACS is None and a.ndim >= 2 and b.ndim >= 2:
-        # the fast path: BLAS; numpy raises ValueError itself on mismatched shapes
-        if trans_a:
-            a = np.swapaxes(a, -1, -2)
-        if trans_b:
-            b = np.swapaxes(b, -1, -2)
-        return np.matmul(a, b)
-    a, b, batch = _layout("matmul", a, b, trans_a, trans_b)
-    if (USE_BLOCKED_MIN_MACS is not None and not batch
-            and a.shape[0] * a.shape[1] * b.shape[1] >= USE_BLOCKED_MIN_MACS):
-        return matmul_blocked(a, b)
-    # numpy hands transposed views to BLAS with its trans flags: no copy either way.
-    return np.matmul(a, b)

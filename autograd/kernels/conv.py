@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .backend import kernel
+from .registry import declare
 
 
 def conv_output_size(size: int, k: int, s: int, p: int, d: int) -> int:
@@ -57,7 +57,7 @@ def _windows(h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw):
                    (i, j))
 
 
-@kernel
+@declare
 def im2col(x, kh, kw, sh, sw, ph, pw, dh, dw):
     """(N, C, H, W) -> (N, C*kh*kw, OH*OW) patch matrix (see the module docstring)."""
     n, c, h, w = x.shape
@@ -69,7 +69,7 @@ def im2col(x, kh, kw, sh, sw, ph, pw, dh, dw):
     return cols.reshape(n, c * kh * kw, max(oh, 0) * max(ow, 0))
 
 
-@kernel
+@declare
 def col2im(cols, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw):
     """(N, C*kh*kw, OH*OW) -> (N, C, H, W): the adjoint of im2col (overlaps accumulate)."""
     n = cols.shape[0]

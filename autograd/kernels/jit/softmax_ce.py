@@ -3,17 +3,16 @@ max, exp-sum and normalisation fused (x is read twice, written once). Other axes
 tiny inputs go to the numpy reference."""
 from __future__ import annotations
 
-import importlib
-
 import numpy as np
 from numba import njit, prange, types
 
-ref = importlib.import_module("autograd.kernels.softmax")  # the module (the package attribute may be the kernel)
-from ._common import arr, is_float, lazy_njit
+from .. import policy
+from .. import softmax_ce as ref
+from ..registry import register
+from ._common import arr, lazy_njit, same_float_arrays
 from ._math import exp as vexp
 
-NUMPY_BELOW = 256
-PARALLEL_ABOVE = 1 << 15
+SM = policy.SOFTMAX
 
 
 def _rows_sig(dt):
@@ -88,23 +87,25 @@ def _softmax_rows(x, out, log):
 
 def _last_axis(x, axis):
     ref._require_array("softmax", x)
-    return is_float(x) and x.ndim >= 1 and x.size and x.size >= NUMPY_BELOW and axis in (-1, x.ndim - 1)
+    return same_float_arrays(x) and x.ndim >= 1 and x.size and x.size >= SM.numpy_below and axis in (-1, x.ndim - 1)
 
 
 def _run(x, log):
     cols = x.shape[-1]
     out = np.empty(x.shape, x.dtype)
-    _softmax_rows.get(x.dtype, x.size > PARALLEL_ABOVE)(
+    _softmax_rows.get(x.dtype, SM.parallel(x.size))(
         np.ascontiguousarray(x).reshape(-1, cols), out.reshape(-1, cols), log)
     return out
 
 
+@register("numba", "softmax")
 def softmax(x, axis=-1):
     if not _last_axis(x, axis):
         return ref.softmax.reference(x, axis)
     return _run(x, False)
 
 
+@register("numba", "log_softmax")
 def log_softmax(x, axis=-1):
     if not _last_axis(x, axis):
         return ref.log_softmax.reference(x, axis)
@@ -137,14 +138,15 @@ def _cross_entropy_rows(z, target, loss, probs):
         loss[r] = np.log(s) - (zr[target[r]] - m)
 
 
+@register("numba", "cross_entropy")
 def cross_entropy(logits, target):
     ref._check_targets(logits, target)
-    if not (is_float(logits) and logits.size and logits.size >= NUMPY_BELOW):
+    if not (same_float_arrays(logits) and logits.size and logits.size >= SM.numpy_below):
         return ref.cross_entropy.reference(logits, target)
     n, c = logits.shape
     loss = np.empty(n, logits.dtype)
     probs = np.empty((n, c), logits.dtype)
-    _cross_entropy_rows.get(logits.dtype, logits.size > PARALLEL_ABOVE)(
+    _cross_entropy_rows.get(logits.dtype, SM.parallel(logits.size))(
         np.ascontiguousarray(logits), np.ascontiguousarray(target, dtype=np.int64), loss, probs)
     return loss, probs
 
@@ -168,13 +170,14 @@ def _cross_entropy_backward_rows(probs, target, grad, out):
         out[r, target[r]] -= g
 
 
+@register("numba", "cross_entropy_backward")
 def cross_entropy_backward(probs, target, grad):
     ref._check_targets(probs, target)
-    if not (is_float(probs, grad) and probs.size and probs.size >= NUMPY_BELOW
+    if not (same_float_arrays(probs, grad) and probs.size and probs.size >= SM.numpy_below
             and grad.shape == probs.shape[:1]):
         return ref.cross_entropy_backward.reference(probs, target, grad)
     out = np.empty(probs.shape, probs.dtype)
-    _cross_entropy_backward_rows.get(probs.dtype, probs.size > PARALLEL_ABOVE)(
+    _cross_entropy_backward_rows.get(probs.dtype, SM.parallel(probs.size))(
         np.ascontiguousarray(probs), np.ascontiguousarray(target, dtype=np.int64),
         np.ascontiguousarray(grad), out)
     return out

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .backend import kernel
+from .registry import declare
 
 
 def _require_array(name: str, x) -> None:
@@ -11,7 +11,7 @@ def _require_array(name: str, x) -> None:
         raise TypeError(f"{name}: expected a numpy array, got {type(x).__name__}")
 
 
-@kernel
+@declare
 def softmax(x, axis=-1):
     """exp(x - max) / sum(exp(x - max)) along `axis`."""
     _require_array("softmax", x)
@@ -21,7 +21,7 @@ def softmax(x, axis=-1):
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
-@kernel
+@declare
 def log_softmax(x, axis=-1):
     """(x - max) - log(sum(exp(x - max))) along `axis`."""
     _require_array("log_softmax", x)
@@ -44,7 +44,7 @@ def _check_targets(logits, target):
         raise ValueError(f"cross_entropy: class index out of range [0, {logits.shape[1]})")
 
 
-@kernel
+@declare
 def cross_entropy(logits, target):
     """Per-sample loss logsumexp(z) - z[target] and the softmax probabilities (saved for the
     backward), from (N, C) logits and (N,) int targets, in one pass."""
@@ -58,7 +58,7 @@ def cross_entropy(logits, target):
     return loss.astype(logits.dtype, copy=False), e / s
 
 
-@kernel
+@declare
 def cross_entropy_backward(probs, target, grad):
     """d loss_i / d logits = grad_i * (softmax_i - onehot(target_i)); grad is (N,)."""
     _check_targets(probs, target)

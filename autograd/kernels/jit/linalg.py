@@ -1,0 +1,29 @@
+"""numba backend's matmul: BLAS through numpy (OpenBLAS beat our blocked numba GEMM at every
+size measured; that kernel lives in bench/blocked_gemm.py, where `python -m bench --only
+matmul` still measures it). What this adds to the reference: float inputs must be at least
+2-D, as the op guarantees (a clear error rather than numpy's 1-D semantics)."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import linalg as ref
+from ..registry import register
+from ._common import same_float_arrays
+
+
+@register("numba", "matmul")
+def matmul(a: np.ndarray, b: np.ndarray, trans_a: bool = False, trans_b: bool = False,
+           out: np.ndarray | None = None) -> np.ndarray:
+    """op(a) @ op(b) (op = transpose of the last two dims when its flag is set)."""
+    if not same_float_arrays(a, b):  # ints, mixed dtypes: numpy's semantics and errors
+        return ref.matmul.reference(a, b, trans_a, trans_b, out=out)
+    if a.ndim < 2 or b.ndim < 2:
+        raise ValueError(f"matmul: expected arrays with at least 2 dims, got {a.shape} and "
+                         f"{b.shape}")
+    # numpy hands transposed views to BLAS with its trans flags: no copy; numpy raises
+    # ValueError itself on mismatched shapes
+    if trans_a:
+        a = np.swapaxes(a, -1, -2)
+    if trans_b:
+        b = np.swapaxes(b, -1, -2)
+    return np.matmul(a, b, out=out)
