@@ -1,5 +1,5 @@
 """nn: modules, layers, losses and initialisers on top of autograd (PyTorch's torch.nn API)."""
-from . import functional, init, utils
+from . import functional, init, parallel, utils
 from .activation import (
                          HardSigmoid,
                          Hardsigmoid,
@@ -61,5 +61,6 @@ __all__ = [
                          "Unflatten",
                          "functional",
                          "init",
+                         "parallel",
                          "utils",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograd import Tensor, get_default_dtype
+from autograd.errors import ShapeError
 
 from . import functional as F
 from . import init
@@ -65,21 +66,20 @@ class Conv2d(Module):
         init.default_layer_init_(self.weight, self.bias)
 
     def forward(self, input: Tensor) -> Tensor:
-        name = f"Conv2d({self.extra_repr()})"
         padding = self.padding
         if self.padding_mode != "zeros" and padding != "valid":
             x = input
             if x.ndim in (3, 4) and x.shape[-3] != self.in_channels:
-                raise F.ShapeError(f"{name}: expected input with {self.in_channels} channels, "
-                                   f"got shape {tuple(x.shape)}")
+                raise ShapeError(f"expected input with {self.in_channels} channels, got shape "
+                                 f"{tuple(x.shape)}")
             if padding == "same":
                 ph = [d * (k - 1) for d, k in zip(self.dilation, self.kernel_size)]
                 widths = (ph[1] // 2, ph[1] - ph[1] // 2, ph[0] // 2, ph[0] - ph[0] // 2)
             else:
                 widths = (padding[1], padding[1], padding[0], padding[0])
             input, padding = F.pad(x, widths, mode=self.padding_mode), 0
-        return F._conv2d(input, self.weight, self.bias, self.stride, padding, self.dilation,
-                         self.groups, name)
+        return F.conv2d(input, self.weight, self.bias, self.stride, padding, self.dilation,
+                        self.groups)
 
     def extra_repr(self) -> str:
         s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from autograd import Tensor, no_grad
+from autograd import Tensor, from_numpy, no_grad
 from autograd import random as _random
 
 __all__ = [
@@ -74,7 +74,7 @@ def _fan(tensor: Tensor, mode: str) -> int:
 
 def _write(tensor: Tensor, values) -> Tensor:
     with no_grad():
-        tensor.copy_(Tensor._make(np.asarray(values, dtype=tensor.dtype)))
+        tensor.copy_(from_numpy(np.asarray(values, dtype=tensor.dtype)))
     return tensor
 
 

@@ -21,23 +21,19 @@ class _Loss(Module):
                              f"reduction (expected 'mean', 'sum' or 'none')")
         self.reduction = reduction
 
-    @property
-    def _name(self) -> str:
-        return f"{type(self).__name__}({self.extra_repr()})"
-
 
 class MSELoss(_Loss):
     """(x - y)^2."""
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F._mse_loss(input, target, self.reduction, self._name)
+        return F.mse_loss(input, target, reduction=self.reduction)
 
 
 class L1Loss(_Loss):
     """|x - y|."""
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F._l1_loss(input, target, self.reduction, self._name)
+        return F.l1_loss(input, target, reduction=self.reduction)
 
 
 class CrossEntropyLoss(_Loss):
@@ -53,8 +49,8 @@ class CrossEntropyLoss(_Loss):
         self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F._cross_entropy(input, target, self.weight, self.ignore_index, self.reduction,
-                                self.label_smoothing, self._name)
+        return F.cross_entropy(input, target, self.weight, ignore_index=self.ignore_index,
+                               reduction=self.reduction, label_smoothing=self.label_smoothing)
 
 
 class NLLLoss(_Loss):
@@ -67,8 +63,8 @@ class NLLLoss(_Loss):
         self.ignore_index = ignore_index
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F._nll_loss(input, target, self.weight, self.ignore_index, self.reduction,
-                           self._name)
+        return F.nll_loss(input, target, self.weight, ignore_index=self.ignore_index,
+                          reduction=self.reduction)
 
 
 class BCELoss(_Loss):
@@ -80,7 +76,7 @@ class BCELoss(_Loss):
         self.register_buffer("weight", _buffer(weight))
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F._binary_cross_entropy(input, target, self.weight, self.reduction, self._name)
+        return F.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):
@@ -94,8 +90,9 @@ class BCEWithLogitsLoss(_Loss):
         self.register_buffer("pos_weight", _buffer(pos_weight))
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F._bce_with_logits(input, target, self.weight, self.reduction, self.pos_weight,
-                                  self._name)
+        return F.binary_cross_entropy_with_logits(input, target, self.weight,
+                                                  reduction=self.reduction,
+                                                  pos_weight=self.pos_weight)
 
 
 class HingeLoss(_Loss):
@@ -106,7 +103,7 @@ class HingeLoss(_Loss):
         self.margin = margin
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F._hinge_loss(input, target, self.reduction, self.margin, self._name)
+        return F.hinge_loss(input, target, reduction=self.reduction, margin=self.margin)
 
     def extra_repr(self) -> str:
         return f"margin={self.margin}" if self.margin != 1.0 else ""

@@ -13,11 +13,33 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Tensor, no_grad
+from autograd import Tensor, from_numpy, no_grad
+from autograd.devices import parse_to, resolve
 
 from .parameter import Parameter
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+
+# the errors the functional ops raise for bad input; Module.__call__ names the layer in them
+_NAMED_ERRORS = (ValueError, TypeError, IndexError, RuntimeError)
+
+
+def _name_layer(error: BaseException, module: Module) -> None:
+    """Put the one-line repr of the innermost module whose forward raised `error` in front of
+    its message ("Conv2d(3, 8, ...): conv2d: expected input with 3 channels, ..."), keeping
+    the exception's class and traceback. Outer modules leave it alone, and so does every
+    module for an error whose args are not one message."""
+    if getattr(error, "_nn_layer", None) is not None:
+        return
+    if len(error.args) != 1 or not isinstance(error.args[0], str):
+        return
+    name = f"{module._get_name()}({module.extra_repr()})".replace("\n", ", ")
+    try:
+        error._nn_layer = name
+    except AttributeError:  # an exception class without a __dict__: left as it is
+        return
+    error.args = (f"{name}: {error.args[0]}",)
 
 
 def _addindent(text: str, spaces: int) -> str:
@@ -51,7 +73,11 @@ class Module:
             result = hook(self, args)
             if result is not None:
                 args = result if isinstance(result, tuple) else (result,)
-        out = self.forward(*args, **kwargs)
+        try:
+            out = self.forward(*args, **kwargs)
+        except _NAMED_ERRORS as error:
+            _name_layer(error, self)
+            raise
         for hook in list(self._forward_hooks.values()):
             result = hook(self, args, out)
             if result is not None:
@@ -337,7 +363,7 @@ class Module:
                 if key in state_dict:
                     value = state_dict[key]
                     target.copy_(value if isinstance(value, Tensor)
-                                 else Tensor._make(np.asarray(value)))
+                                 else from_numpy(np.asarray(value)))
         return IncompatibleKeys(missing, unexpected)
 
     # ---- dtype -----------------------------------------------------------------------------
@@ -352,28 +378,19 @@ class Module:
                         continue
                     if t.dtype != dtype:
                         t.data = t.data.astype(dtype)
-                        t._version[0] += 1
+                        t.mark_modified()
                     if t.grad is not None and t.grad.dtype != dtype:
-                        t.grad = Tensor._make(t.grad.data.astype(dtype))
+                        t.grad = from_numpy(t.grad.data.astype(dtype))
         return self
 
     def to(self, *args: Any, **kwargs: Any) -> Module:
-        """Cast floating parameters and buffers: to(np.float64), to("float32"),
-        to(dtype=...); device arguments ("cpu") are accepted and ignored."""
-        dtype = kwargs.get("dtype")
-        for a in args:
-            if isinstance(a, str) and a.split(":")[0] == "cpu":
-                continue
-            if isinstance(a, Tensor):
-                dtype = a.dtype
-            elif a is not None:
-                dtype = a
+        """Move and / or cast floating parameters and buffers, in place, as PyTorch's:
+        to(device), to(dtype), to(device, dtype), to(tensor), with device= / dtype= /
+        non_blocking= keywords. "cpu" is where everything already is; a CUDA device
+        raises RuntimeError (no CUDA backend); an integer dtype raises TypeError."""
+        _, dtype, _, _ = parse_to("nn.Module.to", args, kwargs, Tensor)
         if dtype is None:
             return self
-        try:
-            dtype = np.dtype(dtype)
-        except TypeError:
-            raise TypeError(f"to: expected a dtype or 'cpu', got {dtype!r}") from None
         if not np.issubdtype(dtype, np.floating):
             raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got "
                             f"desired dtype={dtype}")
@@ -385,7 +402,15 @@ class Module:
     def double(self) -> Module:
         return self._apply_to_floats(np.float64)
 
+    def half(self) -> Module:
+        return self._apply_to_floats(np.float16)
+
     def cpu(self) -> Module:
+        return self
+
+    def cuda(self, device: Any = None) -> Module:
+        """Raises RuntimeError: there is no CUDA backend (as a CPU-only PyTorch build)."""
+        resolve(f"cuda:{device}" if isinstance(device, int) else "cuda", "nn.Module.cuda")
         return self
 
     # ---- repr ------------------------------------------------------------------------------

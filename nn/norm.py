@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograd import Tensor, get_default_dtype
+from autograd.errors import ShapeError
 
 from . import functional as F
 from . import init
@@ -55,32 +56,30 @@ class _BatchNorm(Module):
             init.ones_(self.weight)
             init.zeros_(self.bias)
 
-    def _check_input(self, x: Tensor, name: str) -> None:
+    def _check_input(self, x: Tensor) -> None:
         if x.ndim not in self.expected_ndim:
             dims = " or ".join(f"{d}D" for d in self.expected_ndim)
-            raise F.ShapeError(f"{name}: expected {dims} input, got input of shape "
-                               f"{tuple(x.shape)}")
+            raise ShapeError(f"expected {dims} input, got input of shape {tuple(x.shape)}")
         if x.shape[1] != self.num_features:
-            raise F.ShapeError(f"{name}: expected input with {self.num_features} channels "
-                               f"(dim 1), got shape {tuple(x.shape)}")
+            raise ShapeError(f"expected input with {self.num_features} channels (dim 1), got "
+                             f"shape {tuple(x.shape)}")
 
     def forward(self, input: Tensor) -> Tensor:
-        name = f"{type(self).__name__}({self.extra_repr()})"
         x = input if isinstance(input, Tensor) else Tensor(input)
-        self._check_input(x, name)
+        self._check_input(x)
         use_batch_stats = self.training or self.running_mean is None
         if use_batch_stats and x.data.size // max(x.shape[1], 1) <= 1:
-            raise ValueError(f"{name}: Expected more than 1 value per channel when training, "
-                             f"got input size {tuple(x.shape)}")
+            raise ValueError(f"Expected more than 1 value per channel when training, got input "
+                             f"size {tuple(x.shape)}")
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked.add_(1)
             if self.momentum is None:  # cumulative moving average
                 momentum = 1.0 / float(self.num_batches_tracked.item())
         update = self.training and self.track_running_stats
-        return F._batch_norm(x, self.running_mean if update or not self.training else None,
-                             self.running_var if update or not self.training else None,
-                             self.weight, self.bias, use_batch_stats, momentum, self.eps, name)
+        return F.batch_norm(x, self.running_mean if update or not self.training else None,
+                            self.running_var if update or not self.training else None,
+                            self.weight, self.bias, use_batch_stats, momentum, self.eps)
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
@@ -127,8 +126,7 @@ class LayerNorm(Module):
             init.zeros_(self.bias)
 
     def forward(self, input: Tensor) -> Tensor:
-        return F._layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps,
-                             f"LayerNorm({self.extra_repr()})")
+        return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from autograd import Tensor, cat, no_grad
+from autograd import Tensor, cat, from_numpy, no_grad
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector",
            "vector_to_parameters"]
@@ -75,5 +75,5 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     with no_grad():
         for p in params:
             n = p.numel()
-            p.copy_(Tensor._make(vec.data[start:start + n].reshape(p.shape)))
+            p.copy_(from_numpy(vec.data[start:start + n].reshape(p.shape)))
             start += n

@@ -18,10 +18,10 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from .. import kernels as K
+from ..errors import ShapeError
 from ..function import Function
 from ..grad_mode import is_grad_enabled
-from ..kernels.im2col import col2im, conv_output_size, im2col
-from .shape_error import ShapeError
+from ..kernels.conv import col2im, conv_output_size, im2col
 
 
 class Geometry(NamedTuple):
@@ -65,7 +65,7 @@ class Col2Im(Function):
 class Conv2d(Function):
     """y = conv2d(x, w) (+ b): inputs x (N, C, H, W), w (O, C/groups, kh, kw), optional b (O,).
 
-    Expects shapes already checked (nn.functional.conv2d does it and names the layer)."""
+    Expects shapes already checked (nn.functional.conv2d does it, with PyTorch's messages)."""
     save_inputs = True
 
     def forward(self, x, w, *bias, geom: Geometry, groups: int = 1):

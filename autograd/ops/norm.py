@@ -11,9 +11,9 @@ arrays saved by forward. Under create_graph the same formula is written with Ten
 recomputing mean and invstd from x, so that it is itself differentiable (Hessians and
 gradgradcheck are correct) at the cost of a few extra passes.
 
-When running statistics are given, forward also updates them in place, as PyTorch's fused
-kernel does: running = (1 - momentum) running + momentum * batch, with the unbiased
-variance var * n / (n - 1) going into running_var.
+The op never writes into running statistics: given a list as `batch_stats`, forward appends
+the batch mean and biased variance (per channel) to it, and the layer updates its running
+statistics from them (nn.functional.batch_norm).
 """
 from __future__ import annotations
 
@@ -28,18 +28,13 @@ class BatchNorm(Function):
     """Training-mode batch norm of x (N, C, *) with optional affine weight and bias (C,)."""
     save_inputs = True
 
-    def forward(self, x, *affine, eps: float = 1e-5, running=None, momentum: float = 0.1):
+    def forward(self, x, *affine, eps: float = 1e-5, batch_stats: list | None = None):
         n, c = x.shape[:2]
         x3 = x.reshape(n, c, int(np.prod(x.shape[2:])))
         self.shape, self.eps = x.shape, eps
         self.xhat, mean, var, self.invstd = batch_norm_forward(x3, eps)
-        if running is not None:
-            running_mean, running_var = running
-            count = x3.shape[0] * x3.shape[2]
-            running_mean *= 1 - momentum
-            running_mean += momentum * mean
-            running_var *= 1 - momentum
-            running_var += momentum * var * (count / max(count - 1, 1))
+        if batch_stats is not None:  # an output buffer for the caller, not kept here
+            batch_stats.extend((mean, var))
         if not affine:
             return self.xhat.reshape(x.shape)
         weight, bias = affine

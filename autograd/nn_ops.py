@@ -1,0 +1,128 @@
+"""The differentiable ops behind nn's layers, as public functions of Tensors.
+
+This is nn's one door into autograd besides Tensor methods and the top-level names: nn
+never imports an op class. Each function runs one op of `autograd.ops` on tensors and
+arguments that are already normalised (a `Geometry`, widths per dim, a weight per row);
+`nn.functional` turns PyTorch's signatures (ints or pairs, padding strings, reductions,
+ignore_index, ...) into these arguments and checks shapes first, so that its messages speak
+of what the user passed.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from .errors import ShapeError
+from .ops.conv import Conv2d as _Conv2d
+from .ops.conv import Geometry
+from .ops.linalg import MatMul as _MatMul
+from .ops.loss import BinaryCrossEntropy as _BinaryCrossEntropy
+from .ops.loss import CrossEntropyIndex as _CrossEntropyIndex
+from .ops.loss import Softplus as _Softplus
+from .ops.norm import BatchNorm as _BatchNorm
+from .ops.pad import ConstantPad as _ConstantPad
+from .ops.pad import source_index as pad_source_index
+from .ops.pool import AvgPool2d as _AvgPool2d
+from .ops.pool import MaxPool2d as _MaxPool2d
+from .ops.pool import lowest
+from .random import generator
+from .tensor import Tensor
+
+__all__ = [
+    "BatchNormResult",
+    "Geometry",
+    "ShapeError",
+    "avg_pool2d",
+    "batch_norm",
+    "binary_cross_entropy",
+    "constant_pad",
+    "conv2d",
+    "cross_entropy_index",
+    "dropout",
+    "linear",
+    "lowest",
+    "max_pool2d",
+    "pad_source_index",
+    "softplus",
+]
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """input @ weight^T (+ bias); for 2-D weight and batched input the transpose is a flag of
+    the matmul kernel (no copy, no transpose node)."""
+    if weight.ndim == 2 and input.ndim >= 2:
+        out = _MatMul.apply(input, weight, trans_b=True)
+    else:
+        out = input @ weight.mT if weight.ndim == 2 else input @ weight
+    return out if bias is None else out + bias
+
+
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None, geometry: Geometry,
+           groups: int = 1) -> Tensor:
+    """Cross-correlation of (N, C, H, W) input with (O, C/groups, kh, kw) weight (im2col +
+    matmul), padding by zeros as `geometry` says; inputs share one float dtype."""
+    inputs = (input, weight) if bias is None else (input, weight, bias)
+    return _Conv2d.apply(*inputs, geom=geometry, groups=groups)
+
+
+def max_pool2d(input: Tensor, geometry: Geometry) -> Tensor:
+    """Max over each window of (N, C, H, W) input (padding never wins); the dtypes PyTorch
+    refuses (bool, uint16/32/64, complex) raise TypeError."""
+    return _MaxPool2d.apply(input, geom=geometry)
+
+
+def avg_pool2d(input: Tensor, geometry: Geometry, count_include_pad: bool = True) -> Tensor:
+    """Mean over each window of (N, C, H, W) float input, divided by kh * kw, or by the
+    pixels inside the input when count_include_pad is False."""
+    return _AvgPool2d.apply(input, geom=geometry, count_include_pad=count_include_pad)
+
+
+class BatchNormResult(NamedTuple):
+    """What `batch_norm` returns: the normalised output and the per-channel batch statistics
+    it used (mean and biased variance, no grad), from which a layer updates its running
+    statistics."""
+    output: Tensor
+    mean: Tensor
+    var: Tensor
+
+
+def batch_norm(input: Tensor, weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> BatchNormResult:
+    """Training-mode batch norm of (N, C, *) input: each channel normalised by its batch mean
+    and biased variance, then scaled by weight and shifted by bias (both or neither). One
+    fused op; it writes into no running statistics."""
+    stats: list = []
+    affine = () if weight is None else (weight, bias)
+    out = _BatchNorm.apply(input, *affine, eps=eps, batch_stats=stats)
+    return BatchNormResult(out, Tensor._make(stats[0]), Tensor._make(stats[1]))
+
+
+def cross_entropy_index(logits: Tensor, target: np.ndarray, row_weight: np.ndarray) -> Tensor:
+    """Per-row loss -w_m log softmax(logits)[m, t_m] of (M, C) logits against valid class
+    indices t (M,), weighted by w (M,); a fused, stable log-softmax."""
+    return _CrossEntropyIndex.apply(logits, target=target, row_weight=row_weight)
+
+
+def softplus(input: Tensor) -> Tensor:
+    """log(1 + e^x) elementwise, without overflow; d/dx = sigmoid(x)."""
+    return _Softplus.apply(input)
+
+
+def binary_cross_entropy(input: Tensor, target: Tensor) -> Tensor:
+    """-(y log p + (1 - y) log(1 - p)) elementwise for probabilities p = input and targets
+    y of the same shape and dtype, each log clamped at -100 (as PyTorch)."""
+    return _BinaryCrossEntropy.apply(input, target)
+
+
+def constant_pad(input: Tensor, widths: tuple, value: float = 0.0) -> Tensor:
+    """input surrounded by `value`; widths is ((before, after), ...) per dim, all >= 0."""
+    return _ConstantPad.apply(input, widths=tuple(widths), value=value)
+
+
+def dropout(input: Tensor, p: float) -> Tensor:
+    """Training-mode inverted dropout, 0 <= p < 1: each element zeroed with probability p,
+    the others scaled by 1 / (1 - p). The mask comes from the seeded generator
+    (autograd.manual_seed)."""
+    keep = generator().random(input.shape) >= p
+    return input * Tensor._make((keep / (1.0 - p)).astype(input.dtype))
