@@ -1,9 +1,13 @@
-"""Tensor factories: tensor, zeros, ones, full, arange, eye, random tensors, from_numpy."""
+"""Tensor factories: tensor, zeros, ones, full, arange, eye, random tensors, from_numpy, and
+the legacy typed constructors (FloatTensor, LongTensor, ...).
+
+Every factory takes PyTorch's ``device=`` keyword: None or "cpu" (or a cpu `device`); a
+CUDA device raises RuntimeError, as on a CPU-only PyTorch build."""
 from __future__ import annotations
 
 import numpy as np
 
-from . import dtypes
+from . import devices, dtypes
 from .random import generator
 from .tensor import Tensor
 
@@ -23,8 +27,9 @@ def _new(data: np.ndarray, requires_grad: bool) -> Tensor:
         else Tensor._make(data)
 
 
-def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
+def tensor(data, requires_grad: bool = False, dtype=None, *, device=None) -> Tensor:
     """A new tensor holding a copy of `data` (scalar, nested list, array or Tensor)."""
+    devices.resolve(device, "tensor")
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
 
 
@@ -35,35 +40,44 @@ def from_numpy(a: np.ndarray) -> Tensor:
     return Tensor._make(a)
 
 
-def zeros(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
+def zeros(*shape, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+    devices.resolve(device, "zeros")
     return _new(np.zeros(_shape(shape), _float(dtype)), requires_grad)
 
 
-def ones(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
+def ones(*shape, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+    devices.resolve(device, "ones")
     return _new(np.ones(_shape(shape), _float(dtype)), requires_grad)
 
 
-def empty(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
+def empty(*shape, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+    devices.resolve(device, "empty")
     return _new(np.empty(_shape(shape), _float(dtype)), requires_grad)
 
 
-def full(shape, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+def full(shape, fill_value, dtype=None, requires_grad: bool = False, *,
+         device=None) -> Tensor:
+    devices.resolve(device, "full")
     shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
     if dtype is None:
         dtype = dtypes.to_array(fill_value).dtype
     return _new(np.full(shape, fill_value, dtype=dtype), requires_grad)
 
 
-def zeros_like(t, dtype=None, requires_grad: bool = False) -> Tensor:
+def zeros_like(t, dtype=None, requires_grad: bool = False, *, device=None) -> Tensor:
+    devices.resolve(device, "zeros_like")
     return _new(np.zeros(np.shape(t), dtype or np.asarray(t).dtype), requires_grad)
 
 
-def ones_like(t, dtype=None, requires_grad: bool = False) -> Tensor:
+def ones_like(t, dtype=None, requires_grad: bool = False, *, device=None) -> Tensor:
+    devices.resolve(device, "ones_like")
     return _new(np.ones(np.shape(t), dtype or np.asarray(t).dtype), requires_grad)
 
 
-def arange(start, stop=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:
+def arange(start, stop=None, step=1, dtype=None, requires_grad: bool = False, *,
+           device=None) -> Tensor:
     """Values from start (0 if only one bound) up to stop, excluding it; int64 for ints."""
+    devices.resolve(device, "arange")
     if stop is None:
         start, stop = 0, start
     if dtype is None:
@@ -72,9 +86,11 @@ def arange(start, stop=None, step=1, dtype=None, requires_grad: bool = False) ->
     return _new(np.arange(start, stop, step, dtype=dtype), requires_grad)
 
 
-def linspace(start, end, steps: int, dtype=None, requires_grad: bool = False) -> Tensor:
+def linspace(start, end, steps: int, dtype=None, requires_grad: bool = False, *,
+             device=None) -> Tensor:
     """`steps` evenly spaced values from start to end. An integer dtype truncates toward
     zero (as PyTorch; numpy's linspace floors), from PyTorch's own symmetric formula."""
+    devices.resolve(device, "linspace")
     dtype = _float(dtype)
     if dtype.kind in "fc":
         return _new(np.linspace(start, end, steps, dtype=dtype), requires_grad)
@@ -88,25 +104,99 @@ def linspace(start, end, steps: int, dtype=None, requires_grad: bool = False) ->
     return _new(values.astype(dtype), requires_grad)
 
 
-def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False) -> Tensor:
+def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False, *,
+        device=None) -> Tensor:
+    devices.resolve(device, "eye")
     return _new(np.eye(n, m, dtype=_float(dtype)), requires_grad)
 
 
-def rand(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
+def rand(*shape, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """Uniform on [0, 1), from the generator that `manual_seed` seeds."""
+    devices.resolve(device, "rand")
     return _new(generator().random(_shape(shape), dtype=_float(dtype)), requires_grad)
 
 
-def randn(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
+def randn(*shape, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """Standard normal, from the generator that `manual_seed` seeds."""
+    devices.resolve(device, "randn")
     return _new(generator().standard_normal(_shape(shape), dtype=_float(dtype)), requires_grad)
 
 
-def randint(low, high=None, size=None, dtype=np.int64) -> Tensor:
+def randint(low, high=None, size=None, dtype=np.int64, *, device=None) -> Tensor:
     """Integers in [low, high); randint(high, size) is randint(0, high, size)."""
+    devices.resolve(device, "randint")
     if size is None:
         if high is None or isinstance(high, (int, np.integer)):
             raise TypeError("randint: expected randint(low, high, size) or randint(high, size)")
         low, high, size = 0, low, high
     size = (size,) if isinstance(size, (int, np.integer)) else tuple(size)
     return Tensor._make(generator().integers(low, high, size=size, dtype=dtype))
+
+
+# ---- legacy typed constructors ----------------------------------------------------------------
+class _LegacyTensorType(type):
+    """`FloatTensor(data)` copies data into a float32 tensor, `FloatTensor(2, 3)` makes one
+    of that size (zero-filled; PyTorch leaves it uninitialised), `FloatTensor()` an empty
+    one; `isinstance(t, FloatTensor)` holds for every float32 Tensor, as in PyTorch."""
+
+    dtype: np.dtype
+
+    def __call__(cls, *args, device=None) -> Tensor:
+        devices.resolve(device, cls.__name__)
+        if not args:
+            return Tensor._make(np.empty(0, cls.dtype))
+        if all(isinstance(a, (int, np.integer)) and not isinstance(a, (bool, np.bool_))
+               for a in args):
+            sizes = tuple(int(a) for a in args)
+            if min(sizes) < 0:
+                raise RuntimeError(f"{cls.__name__}: trying to create a tensor with negative "
+                                   f"dimension {min(sizes)}: {list(sizes)}")
+            return Tensor._make(np.zeros(sizes, cls.dtype))
+        if len(args) > 1:
+            raise TypeError(f"{cls.__name__}: expected integer sizes or one sequence of data, "
+                            f"got {tuple(type(a).__name__ for a in args)}")
+        (data,) = args
+        if isinstance(data, Tensor):
+            if data.dtype != cls.dtype:
+                raise TypeError(f"{cls.__name__}: expected a tensor of dtype {cls.dtype}, got "
+                                f"one of dtype {data.dtype}")
+            return data.detach()
+        if not isinstance(data, (list, tuple, np.ndarray)):
+            raise TypeError(f"{cls.__name__}: data must be a sequence (got "
+                            f"{type(data).__name__})")
+        return Tensor(data, dtype=cls.dtype)
+
+    def __instancecheck__(cls, obj) -> bool:
+        return isinstance(obj, Tensor) and obj.dtype == cls.dtype
+
+
+class FloatTensor(metaclass=_LegacyTensorType):
+    dtype = np.dtype(np.float32)
+
+
+class DoubleTensor(metaclass=_LegacyTensorType):
+    dtype = np.dtype(np.float64)
+
+
+class HalfTensor(metaclass=_LegacyTensorType):
+    dtype = np.dtype(np.float16)
+
+
+class LongTensor(metaclass=_LegacyTensorType):
+    dtype = np.dtype(np.int64)
+
+
+class IntTensor(metaclass=_LegacyTensorType):
+    dtype = np.dtype(np.int32)
+
+
+class ShortTensor(metaclass=_LegacyTensorType):
+    dtype = np.dtype(np.int16)
+
+
+class ByteTensor(metaclass=_LegacyTensorType):
+    dtype = np.dtype(np.uint8)
+
+
+class BoolTensor(metaclass=_LegacyTensorType):
+    dtype = np.dtype(np.bool_)

@@ -57,6 +57,7 @@ from typing import IO, Any, Union
 
 import numpy as np
 
+from . import devices
 from .tensor import Tensor
 
 __all__ = ["FORMAT", "VERSION", "load", "save"]
@@ -530,18 +531,27 @@ def _read_archive(file: IO[bytes]) -> Any:
         return _Decoder(archive, archive_size).decode(manifest["root"], "obj")
 
 
-def load(path: PathLike) -> Any:
+def load(path: PathLike, map_location: Any = None, weights_only: bool | None = True, *,
+         mmap: bool | None = None) -> Any:
     """Read back what `save` wrote: Tensors as Tensors, arrays with exact dtype and shape.
 
     A missing file raises `FileNotFoundError`. Anything that is not an intact
     numbagrad file (truncated, corrupt, random bytes, a plain ``.npy``, a zip
     without our manifest, a pickle) raises `ValueError` naming `path`. Nothing
     is ever unpickled, so loading cannot execute code from the file.
+
+    PyTorch's keywords are accepted: every tensor is stored from and loaded to the
+    CPU, so `map_location` may be None, ``"cpu"``, a cpu `device`, a dict mapping
+    saved locations to devices (only its ``"cpu"`` entry applies), or a callable
+    ``f(tensor, "cpu")`` returning a replacement Tensor or None (keep it); a CUDA
+    target raises `RuntimeError` as on a CPU-only PyTorch build. `weights_only` and
+    `mmap` change nothing: the format never holds code, and arrays are read whole.
     """
+    relocate = _map_location(map_location)
     name = os.fsdecode(os.fspath(path))
     with open(name, "rb") as file:  # a missing file raises FileNotFoundError here
         try:
-            return _read_archive(file)
+            obj = _read_archive(file)
         except _CorruptFileError as error:
             raise ValueError(f"cannot load '{name}': {error}") from None
         except MemoryError:
@@ -551,3 +561,67 @@ def load(path: PathLike) -> Any:
                 f"cannot load '{name}': not an intact numbagrad file "
                 f"({type(error).__name__}: {error})"
             ) from error
+    return obj if relocate is None else _relocate(obj, relocate, {})
+
+
+_CUDA_TARGET = ("load: attempting to deserialize object on a CUDA device ({}) but "
+                "autograd.cuda.is_available() is False (numbagrad has no CUDA backend); use "
+                "map_location='cpu'")
+
+
+def _check_target(target: Any) -> None:
+    """A map_location target must be a device on which tensors can live: the CPU."""
+    if not isinstance(target, (str, devices.device)):
+        raise TypeError(f"load: map_location targets must be device strings or devices, got "
+                        f"{type(target).__name__} {target!r}")
+    dev = devices.device(target)
+    if dev.type == "cuda":
+        raise RuntimeError(_CUDA_TARGET.format(repr(str(dev))))
+
+
+def _map_location(spec: Any) -> Callable | None:
+    """Check map_location up front; the callable to apply to each loaded Tensor, or None
+    when every tensor simply stays on the CPU."""
+    if spec is None:
+        return None
+    if isinstance(spec, (str, devices.device)):
+        _check_target(spec)
+        return None
+    if isinstance(spec, dict):
+        for source, target in spec.items():
+            if not isinstance(source, (str, devices.device)):
+                raise TypeError(f"load: map_location keys must be device strings, got "
+                                f"{type(source).__name__} {source!r}")
+            devices.device(source)
+            if isinstance(target, (str, devices.device)) and devices.device(target).type == \
+                    "cpu":
+                continue
+            if str(source) == "cpu":  # the only location numbagrad files hold
+                _check_target(target)
+        return None
+    if callable(spec):
+        return spec
+    raise TypeError(f"load: map_location must be None, a device string, a device, a dict or "
+                    f"a callable, got {type(spec).__name__} {spec!r}")
+
+
+def _relocate(obj: Any, fn: Callable, memo: dict) -> Any:
+    """Apply map_location's callable to every Tensor in the loaded tree (once per Tensor:
+    a Tensor stored in two places stays one object)."""
+    if isinstance(obj, Tensor):
+        if id(obj) not in memo:
+            result = fn(obj, "cpu")
+            if result is not None and not isinstance(result, Tensor):
+                raise TypeError(f"load: map_location's callable must return a Tensor or None, "
+                                f"got {type(result).__name__}")
+            memo[id(obj)] = obj if result is None else result
+        return memo[id(obj)]
+    if isinstance(obj, dict):
+        out = type(obj)()
+        for key, value in obj.items():
+            out[key] = _relocate(value, fn, memo)
+        return out
+    if isinstance(obj, (list, tuple)):
+        values = [_relocate(value, fn, memo) for value in obj]
+        return values if isinstance(obj, list) else tuple(values)
+    return obj

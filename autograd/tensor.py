@@ -11,12 +11,13 @@ from collections import namedtuple
 
 import numpy as np
 
-from . import dtypes, engine, function
+from . import devices, dtypes, engine, function
 from . import kernels as K
 from .engine import run_backward
 from .grad_mode import _state as _grad_mode
 from .grad_mode import is_grad_enabled
 from .ops import binary, index, linalg, reduce, shape, softmax, unary
+from .ops import registry as op_registry
 from .ops.cast import Cast, Clone
 
 MaxResult = namedtuple("MaxResult", ["values", "indices"])
@@ -151,6 +152,27 @@ class Tensor:
     def __int__(self):
         return int(self.item())
 
+    def __index__(self):
+        """A 0-d integer (or bool) tensor as a Python int: slice bounds, range(), list
+        indexing. Floats and tensors with dims raise TypeError (numpy then indexes with
+        the tensor as an array, as before)."""
+        if self.data.ndim or self.data.dtype.kind not in "biu":
+            raise TypeError(f"only 0-d integer tensors can be converted to an index, got a "
+                            f"tensor of shape {tuple(self.data.shape)} and dtype "
+                            f"{self.data.dtype}")
+        return operator.index(self.data.item())
+
+    def __format__(self, spec: str) -> str:
+        """f"{loss:.4f}": a 0-d tensor formats as its Python number; other tensors only
+        with an empty spec (their str), as PyTorch."""
+        if self.data.ndim == 0:
+            return format(self.data.item(), spec)
+        if spec:
+            raise TypeError(f"unsupported format string {spec!r} passed to Tensor.__format__ "
+                            f"(only 0-d tensors take a format spec; this one has shape "
+                            f"{tuple(self.data.shape)})")
+        return str(self)
+
     def __bool__(self):
         if self.data.size != 1:
             raise RuntimeError(f"bool: the truth value of a tensor with {self.data.size} "
@@ -168,20 +190,55 @@ class Tensor:
         dtype = np.dtype(dtype)
         return self if dtype == self.dtype else Cast.apply(self, dtype=dtype)
 
-    def to(self, dtype=None, *args, **kwargs) -> Tensor:
-        """Cast to a dtype; device names ("cpu") are accepted and ignored."""
-        if dtype is None or isinstance(dtype, str) and dtype in ("cpu", "cpu:0"):
-            return self
-        return self.astype(dtype)
+    # ---- devices and casts (PyTorch's forms; every tensor lives on the CPU) ---------------
+    device = property(lambda self: devices.CPU, doc="The device holding the data: the CPU.")
+    is_cuda = property(lambda self: False)
 
-    def float(self):
-        return self.astype(np.float32)
+    def get_device(self) -> int:
+        """-1: the tensor is on the CPU (as PyTorch's answer for CPU tensors)."""
+        return -1
 
-    def double(self):
-        return self.astype(np.float64)
+    def to(self, *args, **kwargs) -> Tensor:
+        """to(dtype), to(device), to(device, dtype), to(tensor) (its dtype and device),
+        with non_blocking= and copy= (positionally too), as PyTorch. Returns self when
+        nothing changes and copy is False. A cast to a floating dtype is differentiable;
+        to an integer or bool dtype the result is cut off from the graph, as in PyTorch.
+        A CUDA device raises RuntimeError (no CUDA backend)."""
+        _, dtype, _, copy = devices.parse_to("Tensor.to", args, kwargs, Tensor)
+        return self._cast(self.data.dtype if dtype is None else dtype, copy)
 
-    def long(self):
-        return self.astype(np.int64)
+    def _cast(self, dtype: np.dtype, copy: bool = False) -> Tensor:
+        if dtype == self.data.dtype:
+            return Clone.apply(self) if copy else self
+        source = self if dtype.kind in "fc" else self.detach()
+        return Cast.apply(source, dtype=dtype)
+
+    def cpu(self, memory_format=None) -> Tensor:
+        """self: the data already lives on the CPU."""
+        return self
+
+    def cuda(self, device=None, non_blocking: bool = False, memory_format=None) -> Tensor:
+        """Raises RuntimeError: there is no CUDA backend (as a CPU-only PyTorch build)."""
+        devices.resolve("cuda" if device is None else _cuda_device(device), "Tensor.cuda")
+        return self
+
+    def float(self, memory_format=None):
+        return self._cast(np.dtype(np.float32))
+
+    def double(self, memory_format=None):
+        return self._cast(np.dtype(np.float64))
+
+    def half(self, memory_format=None):
+        return self._cast(np.dtype(np.float16))
+
+    def long(self, memory_format=None):
+        return self._cast(np.dtype(np.int64))
+
+    def int(self, memory_format=None):
+        return self._cast(np.dtype(np.int32))
+
+    def bool(self, memory_format=None):
+        return self._cast(np.dtype(np.bool_))
 
     # ---- autograd -----------------------------------------------------------------------
     def requires_grad_(self, flag: bool = True) -> Tensor:
@@ -328,33 +385,10 @@ class Tensor:
     def any(self) -> Tensor:
         return Tensor._make(np.any(self.data))
 
-    # ---- elementwise --------------------------------------------------------------------
-    def exp(self):
-        return unary.Exp.apply(_floating(self))
-
-    def log(self):
-        return unary.Log.apply(_floating(self))
-
-    def sqrt(self):
-        return unary.Sqrt.apply(_floating(self))
-
+    # ---- elementwise (exp, log, sqrt, sin, cos, tanh, sigmoid, relu, ... are declared with
+    # their ops: `@elementwise` in ops/unary.py, installed below the class) ----------------
     def abs(self):
         return unary.Abs.apply(self)
-
-    def sin(self):
-        return unary.Sin.apply(_floating(self))
-
-    def cos(self):
-        return unary.Cos.apply(_floating(self))
-
-    def tanh(self):
-        return unary.Tanh.apply(_floating(self))
-
-    def sigmoid(self):
-        return unary.Sigmoid.apply(_floating(self))
-
-    def relu(self):
-        return unary.Relu.apply(self)
 
     def leaky_relu(self, negative_slope: float = 0.01):
         return unary.LeakyRelu.apply(_floating(self), negative_slope=negative_slope)
@@ -626,6 +660,13 @@ class Tensor:
         self._version[0] += 1
         return self
 
+    def mark_modified(self) -> Tensor:
+        """Record that `self.data` was written in place by code outside the Tensor methods
+        (an optimiser's fused update, a layer's running statistics): moves the version
+        counter, so a backward that saved this tensor raises instead of using stale values."""
+        self._version[0] += 1
+        return self
+
     def add_(self, other, alpha=1):
         o = _operand(other, self)
         return self._inplace("add_", lambda t: t + o * alpha if alpha != 1 else t + o,
@@ -676,6 +717,17 @@ class _HookHandle:
             self._hooks.remove(self._hook)
 
 
+def _install_declared_methods() -> None:
+    """The Tensor methods of the ops declared with `ops.registry.elementwise`."""
+    for name, method in op_registry.METHODS.items():
+        if name in Tensor.__dict__:
+            raise RuntimeError(f"Tensor.{name} is both declared as an op and defined in Tensor")
+        setattr(Tensor, name, method)
+
+
+_install_declared_methods()
+
+
 # ---- helpers shared by the methods above ----------------------------------------------------
 _Reshape, _Permute = shape.Reshape, shape.Permute
 _BroadcastTo, _SumToShape = shape.BroadcastTo, shape.SumToShape
@@ -706,6 +758,16 @@ def _no_graph(kernel, name: str, a: Tensor, b: Tensor) -> Tensor:
 
 
 _NO_GRAPH_OPS = {"add": binary.Add, "sub": binary.Sub, "mul": binary.Mul, "div": binary.Div}
+
+
+def _cuda_device(spec):
+    """`Tensor.cuda(device)`'s argument: an int is a CUDA index; a device must be CUDA."""
+    if isinstance(spec, (int, np.integer)) and not isinstance(spec, (bool, np.bool_)):
+        return devices.device("cuda", int(spec))
+    dev = devices.device(spec)
+    if dev.type != "cuda":
+        raise RuntimeError(f"Tensor.cuda: invalid device {str(dev)!r}, must be a cuda device")
+    return dev
 
 
 def _floating(t: Tensor) -> Tensor:
