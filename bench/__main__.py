@@ -1,8 +1,8 @@
 """python -m bench [--quick] [--json PATH] [--plot DIR] [--only NAME[,NAME...]]
 
-Kernel, overhead, training-step and start-up benchmarks, with PyTorch rows when it is
-installed. Medians with min-max over repeated runs after warm-up; every ratio is measured
-within this run."""
+Kernel, overhead, training-step, start-up and data-parallel (MPI) benchmarks, with PyTorch
+rows when it is installed. Medians with min-max over repeated runs after warm-up; every ratio
+is measured within this run."""
 from __future__ import annotations
 
 import argparse
@@ -12,7 +12,8 @@ import platform
 import sys
 import time
 
-SECTIONS = ("matmul", "elementwise", "threshold", "conv", "overhead", "training", "startup")
+SECTIONS = ("matmul", "elementwise", "threshold", "conv", "overhead", "training", "startup",
+            "distributed")
 
 
 def _loadavg() -> str:
@@ -47,7 +48,7 @@ def main(argv=None) -> int:
 
     import autograd
 
-    from . import kernels, overhead, startup, training
+    from . import distributed, kernels, overhead, startup, training
 
     print(f"numbagrad bench{' --quick' if args.quick else ''}: python {platform.python_version()}"
           f", numpy {np.__version__}, numba {numba.__version__} "
@@ -62,7 +63,7 @@ def main(argv=None) -> int:
     run = {"matmul": kernels.bench_matmul, "elementwise": kernels.bench_elementwise,
            "threshold": kernels.bench_threshold, "conv": kernels.bench_conv,
            "overhead": overhead.bench_overhead, "training": training.bench_training,
-           "startup": startup.bench_startup}
+           "startup": startup.bench_startup, "distributed": distributed.bench_distributed}
     t0 = time.perf_counter()
     for name in SECTIONS:
         if name in only:

@@ -6,7 +6,9 @@ through its object API with the Agg canvas, so it never touches a global backend
 
 Ratios are time(ours) / time(reference): below 1 ours is faster. The matmul chart puts
 GFLOP/s under the machine's peak (bench/machine.py), the elementwise chart puts GB/s against
-the measured memory bandwidth.
+the measured memory bandwidth. The distributed chart compares two ways of running ours
+(samples per second), so it stays out of the ratio chart, whose references are numpy and
+PyTorch.
 """
 from __future__ import annotations
 
@@ -228,6 +230,11 @@ def write_charts(results: list, outdir: str, meta: dict | None = None) -> list:
         _grouped(fig, {r["case"]: {"import": r["import"], "first step": r["first_step"]}
                        for r in rows}, "seconds")
         paths.append(_save(fig, outdir, "startup", "start-up: import + first MLP step", note))
+    if rows := _rows(results, "distributed"):
+        fig = _figure(7, 2.5)
+        _bars(fig, rows[0]["samples_per_s"], "samples per second (higher is better)")
+        paths.append(_save(fig, outdir, "distributed", f"demo CNN, global batch "
+                           f"{rows[0]['global_batch']}: 2 MPI ranks vs 2 threads", note))
     if rows := ratios(results):
         fig = _figure(8, max(2.5, 1.2 + 0.22 * len(rows)))
         _ratios(fig, rows)

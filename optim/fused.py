@@ -1,7 +1,8 @@
 """Fused optimiser updates: one numba loop per parameter instead of ~10 numpy passes.
 
 Each function here takes the same arguments as its numpy reference in the optimiser's module
-(`sgd.sgd_update`, `adagrad.adagrad_update`, `rmsprop.rmsprop_update`, `adam.adam_update`)
+(`sgd.sgd_update`, `adagrad.adagrad_update`, `rmsprop.rmsprop_update`, `adam.adam_update`,
+`adadelta.adadelta_update`, `adamax.adamax_update`, `nadam.nadam_update`, `radam.radam_update`)
 and computes the same thing, element by element, with the same operations in the same order,
 so the results agree with the reference bit for bit, in float32 too (the tests check it).
 
@@ -26,9 +27,10 @@ from numba import njit
 
 from autograd.kernels import policy, register
 
-from . import adagrad, adam, rmsprop, sgd
+from . import adadelta, adagrad, adam, adamax, nadam, radam, rmsprop, sgd
 
-__all__ = ["adagrad_update", "adam_update", "can_fuse", "rmsprop_update", "sgd_update"]
+__all__ = ["adadelta_update", "adagrad_update", "adam_update", "adamax_update", "can_fuse",
+           "nadam_update", "radam_update", "rmsprop_update", "sgd_update"]
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 _jit = njit(cache=True, error_model="numpy")  # numpy's error model: x/0 is inf, and loops vectorise
@@ -117,6 +119,46 @@ def adam_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray,
           bool(maximize))
 
 
+def adadelta_update(param: np.ndarray, grad: np.ndarray, square_avg: np.ndarray,
+                    acc_delta: np.ndarray, lr: float, rho: float, eps: float,
+                    weight_decay: float, maximize: bool) -> None:
+    """`optim.adadelta.adadelta_update`, fused."""
+    _check("adadelta_update", ("square_avg", "acc_delta"), param, grad, square_avg, acc_delta)
+    _adadelta(param.ravel(), grad.ravel(), square_avg.ravel(), acc_delta.ravel(), float(lr),
+              float(rho), float(eps), float(weight_decay), bool(maximize))
+
+
+def adamax_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray,
+                  exp_inf: np.ndarray, clr: float, beta1: float, beta2: float, eps: float,
+                  weight_decay: float, maximize: bool) -> None:
+    """`optim.adamax.adamax_update`, fused."""
+    _check("adamax_update", ("exp_avg", "exp_inf"), param, grad, exp_avg, exp_inf)
+    _adamax(param.ravel(), grad.ravel(), exp_avg.ravel(), exp_inf.ravel(), float(clr),
+            float(beta1), float(beta2), float(eps), float(weight_decay), bool(maximize))
+
+
+def nadam_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray,
+                 exp_avg_sq: np.ndarray, decay: float, weight_decay: float, beta1: float,
+                 beta2: float, bias_correction2: float, eps: float, grad_coef: float,
+                 avg_coef: float, maximize: bool) -> None:
+    """`optim.nadam.nadam_update`, fused."""
+    _check("nadam_update", ("exp_avg", "exp_avg_sq"), param, grad, exp_avg, exp_avg_sq)
+    _nadam(param.ravel(), grad.ravel(), exp_avg.ravel(), exp_avg_sq.ravel(), float(decay),
+           float(weight_decay), float(beta1), float(beta2), float(bias_correction2), float(eps),
+           float(grad_coef), float(avg_coef), bool(maximize))
+
+
+def radam_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray,
+                 exp_avg_sq: np.ndarray, decay: float, weight_decay: float, beta1: float,
+                 beta2: float, lr: float, bias_correction1: float, bias_correction2: float,
+                 rect: float, eps: float, maximize: bool) -> None:
+    """`optim.radam.radam_update`, fused."""
+    _check("radam_update", ("exp_avg", "exp_avg_sq"), param, grad, exp_avg, exp_avg_sq)
+    _radam(param.ravel(), grad.ravel(), exp_avg.ravel(), exp_avg_sq.ravel(), float(decay),
+           float(weight_decay), float(beta1), float(beta2), float(lr), float(bias_correction1),
+           float(bias_correction2), float(rect), float(eps), bool(maximize))
+
+
 # Registered implementations: the fused kernel where the arrays allow, else the reference.
 _OPT = policy.OPTIMIZER
 
@@ -154,6 +196,25 @@ def _adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *options) -> 
         adam_update(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *options)
     else:
         adam.adam_update.reference(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *options)
+
+
+def _register_two_buffer(name: str, fused_update, reference) -> None:
+    """Register the numba implementation of an update kernel taking (param, grad, buffer,
+    buffer, *options): fused where the arrays allow, else the reference."""
+    @register("numba", name)
+    def implementation(param, grad, buf1, buf2, *options) -> None:
+        if param.size >= _OPT.numpy_below and can_fuse(param, grad, buf1, buf2):
+            fused_update(param, grad, buf1, buf2, *options)
+        else:
+            reference(param, grad, buf1, buf2, *options)
+    implementation.__name__ = implementation.__qualname__ = f"_{name}"
+    globals()[f"_{name}"] = implementation
+
+
+_register_two_buffer("adadelta_update", adadelta_update, adadelta.adadelta_update.reference)
+_register_two_buffer("adamax_update", adamax_update, adamax.adamax_update.reference)
+_register_two_buffer("nadam_update", nadam_update, nadam.nadam_update.reference)
+_register_two_buffer("radam_update", radam_update, radam.radam_update.reference)
 
 
 # The kernels. `g` is the effective gradient ±∇f + λθ of `optimizer.effective_grad`; a
@@ -241,3 +302,85 @@ def _adam(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, decay, weight_decay,
             v = np.maximum(max_exp_avg_sq[i], v)
             max_exp_avg_sq[i] = v
         param[i] = p - m / (np.sqrt(v) / bc2_sqrt + eps) * step_size
+
+
+@_jit
+def _adadelta(param, grad, square_avg, acc_delta, lr, rho, eps, weight_decay, maximize):
+    t = param.dtype.type
+    one_minus_rho, sign = t(1 - rho), t(-1 if maximize else 1)  # 1 − ρ before rounding ρ
+    lr, rho, eps, weight_decay = t(lr), t(rho), t(eps), t(weight_decay)
+    for i in range(param.size):
+        g = sign * grad[i]
+        if weight_decay != 0:
+            g = param[i] * weight_decay + g
+        v = square_avg[i] * rho + g * g * one_minus_rho
+        square_avg[i] = v
+        delta = np.sqrt(acc_delta[i] + eps) / np.sqrt(v + eps) * g
+        acc_delta[i] = acc_delta[i] * rho + delta * delta * one_minus_rho
+        param[i] -= delta * lr
+
+
+@_jit
+def _adamax(param, grad, exp_avg, exp_inf, clr, beta1, beta2, eps, weight_decay, maximize):
+    t = param.dtype.type
+    one_minus_beta1, sign = t(1 - beta1), t(-1 if maximize else 1)  # before rounding β₁
+    clr, beta2, eps, weight_decay = t(clr), t(beta2), t(eps), t(weight_decay)
+    for i in range(param.size):
+        g = sign * grad[i]
+        if weight_decay != 0:
+            g = param[i] * weight_decay + g
+        m = exp_avg[i] + (g - exp_avg[i]) * one_minus_beta1
+        exp_avg[i] = m
+        u = np.maximum(exp_inf[i] * beta2, np.abs(g) + eps)
+        exp_inf[i] = u
+        param[i] -= m / u * clr
+
+
+@_jit
+def _nadam(param, grad, exp_avg, exp_avg_sq, decay, weight_decay, beta1, beta2,
+           bias_correction2, eps, grad_coef, avg_coef, maximize):
+    t = param.dtype.type
+    one_minus_beta1, one_minus_beta2 = t(1 - beta1), t(1 - beta2)  # before rounding β
+    decay, weight_decay, beta2, eps = t(decay), t(weight_decay), t(beta2), t(eps)
+    bc2, grad_coef, avg_coef = t(bias_correction2), t(grad_coef), t(avg_coef)
+    sign = t(-1 if maximize else 1)
+    for i in range(param.size):
+        p = param[i]
+        if decay != 1:
+            p = p * decay
+        g = sign * grad[i]
+        if weight_decay != 0:
+            g = p * weight_decay + g
+        m = exp_avg[i] + (g - exp_avg[i]) * one_minus_beta1
+        v = exp_avg_sq[i] * beta2 + g * g * one_minus_beta2
+        exp_avg[i] = m
+        exp_avg_sq[i] = v
+        denom = np.sqrt(v / bc2) + eps
+        p = p - g / denom * grad_coef
+        param[i] = p - m / denom * avg_coef
+
+
+@_jit
+def _radam(param, grad, exp_avg, exp_avg_sq, decay, weight_decay, beta1, beta2, lr,
+           bias_correction1, bias_correction2, rect, eps, maximize):
+    t = param.dtype.type
+    one_minus_beta1, one_minus_beta2 = t(1 - beta1), t(1 - beta2)  # before rounding β
+    decay, weight_decay, beta2, eps, lr = t(decay), t(weight_decay), t(beta2), t(eps), t(lr)
+    bc1, bc2_sqrt, sign = t(bias_correction1), t(bias_correction2 ** 0.5), t(-1 if maximize else 1)
+    rectified, rect = rect > 0, t(rect)
+    for i in range(param.size):
+        p = param[i]
+        if decay != 1:
+            p = p * decay
+        g = sign * grad[i]
+        if weight_decay != 0:
+            g = p * weight_decay + g
+        m = exp_avg[i] + (g - exp_avg[i]) * one_minus_beta1
+        v = exp_avg_sq[i] * beta2 + g * g * one_minus_beta2
+        exp_avg[i] = m
+        exp_avg_sq[i] = v
+        step = m / bc1 * lr
+        if rectified:
+            step = step * (bc2_sqrt / (np.sqrt(v) + eps))
+            step = step * rect
+        param[i] = p - step

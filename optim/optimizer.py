@@ -252,7 +252,10 @@ def _copy_value(value: Any) -> Any:
 # Per-parameter buffers of the optimisers here (and PyTorch's): arrays of the parameter's
 # shape. SGD's momentum_buffer may be None (PyTorch saves None before the first step).
 _BUFFERS = frozenset({"exp_avg", "exp_avg_sq", "max_exp_avg_sq", "momentum_buffer", "sum",
-                      "square_avg", "grad_avg"})
+                      "square_avg", "grad_avg", "acc_delta", "exp_inf"})
+# Per-parameter scalars other than ``step``: finite Python floats (NAdam's running product
+# of momentum coefficients; PyTorch saves it as a 0-d tensor).
+_SCALARS = frozenset({"mu_product"})
 _MAX_STEP = 2 ** 53  # beyond, a float step count is not exact (and beta ** step is 0 anyway)
 
 
@@ -274,6 +277,8 @@ def _restore_value(name: str, value: Any, param: np.ndarray, where: str) -> Any:
         value = value.data
     if name == "step":
         return _restore_step(value, where)
+    if name in _SCALARS:
+        return _restore_scalar(name, value, where)
     if value is None and name == "momentum_buffer":
         return None
     if isinstance(value, np.ndarray):
@@ -311,11 +316,42 @@ def _restore_step(value: Any, where: str) -> int:
     return int(value)
 
 
+def _restore_scalar(name: str, value: Any, where: str) -> float:
+    """A saved per-parameter scalar (a number or 0-d array) as a finite Python float."""
+    if isinstance(value, np.ndarray) and value.shape == ():
+        value = value[()]
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and \
+        not isinstance(value, (bool, np.bool_)) and math.isfinite(value)
+    if not ok:
+        shown = f"an array of shape {value.shape}" if isinstance(value, np.ndarray) else repr(value)
+        raise ValueError(f"load_state_dict: '{name}' of {where} must be a finite number, "
+                         f"got {shown}")
+    return float(value)
+
+
 def check_non_negative(options: dict[str, Any], *names: str) -> None:
     """ValueError unless each named option is >= 0 (NaN fails too)."""
     for name in names:
         if not options[name] >= 0:
             raise ValueError(f"Invalid {name} value: {options[name]}")
+
+
+def check_at_least_zero(options: dict[str, Any], **messages: str) -> None:
+    """ValueError ``"Invalid <what>: <value>"`` unless each named option is >= 0 (NaN fails
+    too), in PyTorch's words: ``check_at_least_zero(group, lr="learning rate")``."""
+    for name, what in messages.items():
+        if not options[name] >= 0:
+            raise ValueError(f"Invalid {what}: {options[name]}")
+
+
+def check_betas(options: dict[str, Any]) -> None:
+    """ValueError unless ``betas`` is a pair of coefficients in [0, 1)."""
+    betas = options["betas"]
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise ValueError(f"Invalid betas: expected two coefficients, got {betas!r}")
+    for i, beta in enumerate(betas):
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
 
 
 def effective_grad(param: np.ndarray, grad: np.ndarray, weight_decay: float,

@@ -1,9 +1,11 @@
 """python -m bench --plot: a quick real run writes valid PNG charts, every section has its chart,
-and the ratio chart's numbers are time(ours) / time(reference)."""
+and the ratio chart's numbers are time(ours) / time(reference); the distributed section (2 MPI
+ranks against 2 threads) runs for real under mpiexec and is skipped, with one line, without MPI."""
 from __future__ import annotations
 
 import json
 import os
+import signal
 import struct
 import subprocess
 import sys
@@ -59,6 +61,8 @@ def fake_results(torch: bool = True) -> list:
          "seconds": {"ours (numba)": 4e-3, "ours (numpy backend)": 8e-3, **t}},
         {"section": "startup", "case": "warm (full cache)", "import": 0.2, "first_step": 0.9,
          "second_step": 0.001},
+        {"section": "distributed", "model": "demo cnn", "global_batch": 64, "ratio": 1.25,
+         "samples_per_s": {"2 ranks x 1 thread": 15000.0, "1 process x 2 threads": 12000.0}},
     ]
 
 
@@ -82,7 +86,8 @@ def test_every_section_gets_a_chart(tmp_path):
                               {"loadavg": ["1.00 0.50 0.20", "1.10 0.60 0.30"], "quick": True})
     names = sorted(Path(p).name for p in paths)
     assert names == sorted(f"{s}.png" for s in ("matmul", "elementwise", "threshold", "conv",
-                                                 "overhead", "training", "startup", "ratios"))
+                                                 "overhead", "training", "startup", "distributed",
+                                                 "ratios"))
     for p in paths:
         w, h = png_size(Path(p))
         assert w >= 500 and h >= 200
@@ -127,3 +132,77 @@ def test_quick_bench_writes_charts(tmp_path):
     assert len(memory) == 1 and memory[0]["gbps"] > 0.1
     kernels = [r for r in data["results"] if r["section"] == "elementwise"]
     assert len(kernels) == 10 and all(r["gbps"]["ours"] > 0 for r in kernels)
+
+
+def _bench_env() -> dict:
+    env = dict(os.environ, MPLBACKEND="Agg")
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env.pop("PYTEST_ADDOPTS", None)
+    return env
+
+
+def test_quick_distributed_row(tmp_path):
+    """2 MPI ranks x 1 thread against 1 process x 2 threads on the demo CNN, a real quick run:
+    fails (not skips) without mpi4py/mpiexec, which the test extra installs."""
+    import bench.distributed as bd
+    assert bd.unavailable() is None, f"bench distributed needs MPI: {bd.unavailable()}"
+    js = tmp_path / "r.json"
+    # a session of its own, so a hung run is killed with its mpiexec and both ranks
+    proc = subprocess.Popen([sys.executable, "-m", "bench", "--quick", "--only", "distributed",
+                             "--json", str(js)], cwd=ROOT, env=_bench_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    try:
+        out, _ = proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, _ = proc.communicate()
+        pytest.fail(f"python -m bench --only distributed hung (>120 s): {out[-3000:]}")
+    assert proc.returncode == 0, out[-3000:]
+    rows = [r for r in json.loads(js.read_text())["results"] if r["section"] == "distributed"]
+    assert len(rows) == 1, out[-3000:]
+    row = rows[0]
+    rates = row["samples_per_s"]
+    assert sorted(rates) == ["1 process x 1 thread", "1 process x 2 threads",
+                             "2 ranks x 1 thread"]
+    assert all(v > 0 for v in rates.values()), rates
+    assert row["ratio"] == pytest.approx(rates["2 ranks x 1 thread"]
+                                         / rates["1 process x 2 threads"])
+    assert row["global_batch"] == 64 and row["per_rank_batch"] == 32
+    for k, v in rates.items():
+        assert row["samples_per_s_min"][k] <= v <= row["samples_per_s_max"][k]
+    assert "demo CNN" in out and f"{row['ratio']:.2f}" in out
+
+
+@pytest.mark.parametrize("missing", ["mpi4py", "mpiexec"])
+def test_distributed_skipped_without_mpi(monkeypatch, capsys, missing):
+    """Without mpi4py or mpiexec the section prints one line saying why, records nothing and
+    starts nothing."""
+    import bench.distributed as bd
+    from bench import timing
+    if missing == "mpi4py":
+        monkeypatch.setitem(sys.modules, "mpi4py", None)  # as if not installed
+    else:
+        monkeypatch.setattr(bd, "find_mpiexec", lambda: None)
+
+    def no_run(*a, **k):
+        raise AssertionError("mpiexec started although MPI is missing")
+    monkeypatch.setattr(bd, "run_worker", no_run)
+    before = len(timing.RESULTS)
+    bd.bench_distributed()
+    lines = capsys.readouterr().out.strip().splitlines()
+    why = "mpi4py is not installed" if missing == "mpi4py" else "no mpiexec"
+    assert len(lines) == 1 and lines[0].startswith(f"distributed: skipped, {why}"), lines
+    assert len(timing.RESULTS) == before
+
+
+def test_find_mpiexec_prefers_the_venv(monkeypatch, tmp_path):
+    import bench.distributed as bd
+    fake_python = tmp_path / "bin" / "python"
+    fake_python.parent.mkdir()
+    (tmp_path / "bin" / "mpiexec").write_text("")
+    monkeypatch.setattr(sys, "executable", str(fake_python))
+    assert bd.find_mpiexec() == str(tmp_path / "bin" / "mpiexec")
+    (tmp_path / "bin" / "mpiexec").unlink()
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert bd.find_mpiexec() is None

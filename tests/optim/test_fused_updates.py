@@ -7,8 +7,12 @@ import pytest
 import autograd
 import optim
 from optim import fused
+from optim.adadelta import adadelta_update as _adadelta
 from optim.adagrad import adagrad_update as _adagrad
 from optim.adam import adam_update as _adam
+from optim.adamax import adamax_update as _adamax
+from optim.nadam import nadam_update as _nadam
+from optim.radam import radam_update as _radam
 from optim.rmsprop import rmsprop_update as _rmsprop
 from optim.sgd import sgd_update as _sgd
 
@@ -83,6 +87,42 @@ def test_adam(shape, dtype, decay, weight_decay, amsgrad, maximize):
                        0.9, 0.999, 0.01, 0.3, 1e-8, amsgrad, maximize)
 
 
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("weight_decay,maximize", [(0.0, False), (0.1, True)])
+def test_adadelta(shape, dtype, weight_decay, maximize):
+    assert_same_update(_adadelta.reference, fused.adadelta_update, 4, shape, dtype, 0.7, 0.9,
+                       1e-6, weight_decay, maximize)
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("weight_decay,maximize", [(0.0, False), (0.1, True)])
+def test_adamax(shape, dtype, weight_decay, maximize):
+    assert_same_update(_adamax.reference, fused.adamax_update, 4, shape, dtype, 0.02, 0.9,
+                       0.999, 1e-8, weight_decay, maximize)
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("decay,weight_decay,maximize", [
+    (1.0, 0.0, False), (1.0, 0.1, True), (0.999, 0.0, False),
+])
+def test_nadam(shape, dtype, decay, weight_decay, maximize):
+    assert_same_update(_nadam.reference, fused.nadam_update, 4, shape, dtype, decay,
+                       weight_decay, 0.9, 0.999, 0.003, 1e-8, 0.07, 0.3, maximize)
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("decay,weight_decay,rect,maximize", [
+    (1.0, 0.0, 0.0, False), (1.0, 0.1, 0.37, True), (0.999, 0.0, 0.9, False),
+])
+def test_radam(shape, dtype, decay, weight_decay, rect, maximize):
+    assert_same_update(_radam.reference, fused.radam_update, 4, shape, dtype, decay,
+                       weight_decay, 0.9, 0.999, 0.01, 0.2, 0.004, rect, 1e-8, maximize)
+
+
 def test_can_fuse():
     a = np.zeros((3, 4), np.float32)
     assert fused.can_fuse(a, a)
@@ -94,6 +134,8 @@ def test_can_fuse():
 @pytest.mark.parametrize("cls,options", [
     (optim.SGD, {"lr": 0.1, "momentum": 0.9}), (optim.Adagrad, {}),
     (optim.RMSprop, {"momentum": 0.5, "centered": True}), (optim.Adam, {"amsgrad": True}),
+    (optim.Adadelta, {}), (optim.Adamax, {}), (optim.NAdam, {"weight_decay": 0.1}),
+    (optim.RAdam, {"betas": (0.9, 0.9), "decoupled_weight_decay": True, "weight_decay": 0.1}),
 ])
 def test_non_contiguous_params_take_the_reference_path(cls, options):
     # A parameter whose array is a transposed view cannot be flattened without a copy: the
@@ -151,11 +193,14 @@ def test_each_kernel_compiles_once_per_dtype():
     # specialisations as everything else: C-contiguous 1-D arrays, float64 scalars, booleans.
     p = autograd.tensor(np.zeros(4), requires_grad=True)
     for opt in (optim.SGD([p], lr=1, momentum=1, weight_decay=0), optim.Adagrad([p], lr=1),
-                optim.RMSprop([p], lr=np.float32(0.1)), optim.Adam([p], lr=1)):
+                optim.RMSprop([p], lr=np.float32(0.1)), optim.Adam([p], lr=1),
+                optim.Adadelta([p], lr=1), optim.Adamax([p], lr=1), optim.NAdam([p], lr=1),
+                optim.RAdam([p], lr=1)):
         p.grad = autograd.tensor(np.zeros(4))
         p.grad.data = np.arange(8.0)[::2]
         opt.step()
-    for kernel in (fused._sgd, fused._adagrad, fused._rmsprop, fused._adam):
+    for kernel in (fused._sgd, fused._adagrad, fused._rmsprop, fused._adam, fused._adadelta,
+                   fused._adamax, fused._nadam, fused._radam):
         assert 1 <= len(kernel.signatures) <= 2
         for signature in kernel.signatures:
             arrays = [t for t in signature if hasattr(t, "layout")]
@@ -168,7 +213,9 @@ def test_updates_are_kernels_of_the_registry():
     numba backend's fused version, which hands arrays it cannot take to the reference."""
     from autograd.kernels import policy, registry
     for name, kernel in [("sgd_update", _sgd), ("adagrad_update", _adagrad),
-                         ("rmsprop_update", _rmsprop), ("adam_update", _adam)]:
+                         ("rmsprop_update", _rmsprop), ("adam_update", _adam),
+                         ("adadelta_update", _adadelta), ("adamax_update", _adamax),
+                         ("nadam_update", _nadam), ("radam_update", _radam)]:
         spec = registry.REGISTRY[name]
         assert spec.reference is kernel.reference
         assert kernel.implementation("numba") is getattr(fused, "_" + name)

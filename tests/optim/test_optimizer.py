@@ -17,6 +17,13 @@ ALL_OPTIMIZERS = [
     (optim.RMSprop, {"lr": 0.01, "momentum": 0.5, "centered": True, "weight_decay": 0.01}),
     (optim.Adam, {"lr": 0.01, "amsgrad": True, "weight_decay": 0.01}),
     (optim.AdamW, {"lr": 0.01, "amsgrad": True}),
+    (optim.Adadelta, {"lr": 0.5, "rho": 0.8, "weight_decay": 0.01}),
+    (optim.Adamax, {"lr": 0.01, "weight_decay": 0.01}),
+    (optim.NAdam, {"lr": 0.01, "weight_decay": 0.01, "momentum_decay": 0.1}),
+    (optim.NAdam, {"lr": 0.01, "weight_decay": 0.01, "decoupled_weight_decay": True}),
+    (optim.RAdam, {"lr": 0.01, "betas": (0.9, 0.9), "weight_decay": 0.01}),
+    (optim.RAdam, {"lr": 0.01, "betas": (0.9, 0.9), "weight_decay": 0.01,
+                   "decoupled_weight_decay": True}),
 ]
 IDS = [f"{cls.__name__}-{i}" for i, (cls, _) in enumerate(ALL_OPTIMIZERS)]
 
@@ -97,6 +104,38 @@ def test_step_with_closure_returns_the_loss():
         loss = opt.step(closure)
     assert loss.item() == 9.0
     np.testing.assert_allclose(x.data, [3.0 - 0.25 * 6.0])
+
+
+@pytest.mark.parametrize("cls,options", ALL_OPTIMIZERS, ids=IDS)
+def test_step_with_closure_is_a_step_after_backward(cls, options, backend):
+    # step(closure) re-evaluates the loss under enable_grad (even inside no_grad), returns
+    # it, and then takes the same step as a backward by hand followed by step().
+    def loss_of(params):
+        return sum(((p * p).sum() * (i + 1) + p.sum().sin()) for i, p in enumerate(params))
+
+    params, manual = make_params(np.float64), make_params(np.float64)
+    opt, opt_manual = cls(params, **options), cls(manual, **options)
+    calls = []
+
+    def closure():
+        opt.zero_grad()
+        loss = loss_of(params)
+        loss.backward()
+        calls.append(loss.item())
+        return loss
+
+    for step in range(3):
+        with autograd.no_grad():
+            loss = opt.step(closure)
+        opt_manual.zero_grad()
+        want = loss_of(manual)
+        want.backward()
+        opt_manual.step()
+        assert len(calls) == step + 1
+        assert loss.item() == want.item()
+        for p, q in zip(params, manual):
+            np.testing.assert_array_equal(p.data, q.data)
+    assert calls[2] < calls[0]  # the closure saw the updated parameters: descending
 
 
 def test_step_builds_no_graph_and_invalidates_stale_graphs():

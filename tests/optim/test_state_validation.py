@@ -112,6 +112,12 @@ def test_the_second_of_two_parameters_is_named():
     (optim.RMSprop, {"momentum": 0.5}, "momentum_buffer"),
     (optim.RMSprop, {"centered": True}, "grad_avg"),
     (optim.Adagrad, {}, "sum"),
+    (optim.Adadelta, {}, "acc_delta"),
+    (optim.Adadelta, {}, "square_avg"),
+    (optim.Adamax, {}, "exp_inf"),
+    (optim.NAdam, {}, "mu_product"),
+    (optim.NAdam, {}, "exp_avg_sq"),
+    (optim.RAdam, {}, "exp_avg"),
 ])
 def test_a_missing_buffer_is_refused(cls, options, dropped):
     p = autograd.tensor(np.ones(4), requires_grad=True)
@@ -123,6 +129,64 @@ def test_a_missing_buffer_is_refused(cls, options, dropped):
     fresh = cls([autograd.tensor(np.ones(4), requires_grad=True)], lr=0.1, **options)
     with pytest.raises(ValueError, match=rf"parameter 0 \(group 0, index 0\) lacks '{dropped}'"):
         fresh.load_state_dict(sd)
+
+
+NEW_OPTIMIZER_BUFFERS = [(optim.Adadelta, "square_avg"), (optim.Adadelta, "acc_delta"),
+                         (optim.Adamax, "exp_avg"), (optim.Adamax, "exp_inf"),
+                         (optim.NAdam, "exp_avg"), (optim.NAdam, "exp_avg_sq"),
+                         (optim.RAdam, "exp_avg"), (optim.RAdam, "exp_avg_sq")]
+
+
+def stepped_state(cls, n=16):
+    """A fresh optimiser of `cls` on a float32 parameter and a valid state_dict of one step."""
+    p = autograd.tensor(np.ones(n, np.float32), requires_grad=True)
+    opt = cls([p], lr=0.1)
+    p.grad = autograd.tensor(np.ones(n, np.float32))
+    opt.step()
+    sd = opt.state_dict()
+    return cls([autograd.tensor(np.ones(n, np.float32), requires_grad=True)], lr=0.1), sd
+
+
+@pytest.mark.parametrize("cls,name", NEW_OPTIMIZER_BUFFERS,
+                         ids=[f"{c.__name__}-{n}" for c, n in NEW_OPTIMIZER_BUFFERS])
+@pytest.mark.parametrize("case", BAD_BUFFERS, ids=str)
+def test_new_optimizers_reject_a_bad_buffer(cls, name, case):
+    bad, message = BAD_BUFFERS[case]
+    opt, sd = stepped_state(cls)
+    sd["state"][0][name] = bad
+    with pytest.raises(ValueError, match=rf"'{name}' of parameter 0 \(group 0, index 0\).*"
+                                         + message):
+        opt.load_state_dict(sd)
+    assert opt.state_dict()["state"] == {}  # nothing half-loaded
+
+
+@pytest.mark.parametrize("cls", [optim.Adadelta, optim.Adamax, optim.NAdam, optim.RAdam])
+@pytest.mark.parametrize("step", [-1, float("nan"), 2.5, True, np.array([1, 2])])
+def test_new_optimizers_refuse_a_bad_step(cls, step):
+    opt, sd = stepped_state(cls)
+    sd["state"][0]["step"] = step
+    with pytest.raises(ValueError, match=r"'step' of parameter 0 \(group 0, index 0\) must be "
+                                         r"a whole number"):
+        opt.load_state_dict(sd)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), None, "0.5", True,
+                                   np.array([0.5, 0.5]), np.ones(16, np.float32)])
+def test_nadam_refuses_a_bad_mu_product(value):
+    opt, sd = stepped_state(optim.NAdam)
+    sd["state"][0]["mu_product"] = value
+    with pytest.raises(ValueError, match=r"'mu_product' of parameter 0 \(group 0, index 0\) "
+                                         r"must be a finite number"):
+        opt.load_state_dict(sd)
+
+
+@pytest.mark.parametrize("value", [0.5, np.float32(0.5), np.array(0.5), autograd.tensor(0.5)])
+def test_nadam_takes_mu_product_as_pytorch_saves_it(value):
+    opt, sd = stepped_state(optim.NAdam)
+    sd["state"][0]["mu_product"] = value
+    opt.load_state_dict(sd)
+    restored = next(iter(opt.state.values()))["mu_product"]
+    assert type(restored) is float and restored == 0.5
 
 
 @pytest.mark.parametrize("change,message", [
@@ -262,6 +326,14 @@ CALLS = {
                                                            0.99, 1e-8, 0.0, 0.5, True, False),
     "adam_update": lambda p, g, b: fused.adam_update(p, g, b, b.copy(), b.copy(), 1.0, 0.0,
                                                      0.9, 0.999, 0.1, 0.5, 1e-8, True, False),
+    "adadelta_update": lambda p, g, b: fused.adadelta_update(p, g, b, b.copy(), 1.0, 0.9, 1e-6,
+                                                             0.0, False),
+    "adamax_update": lambda p, g, b: fused.adamax_update(p, g, b, b.copy(), 0.1, 0.9, 0.999,
+                                                         1e-8, 0.0, False),
+    "nadam_update": lambda p, g, b: fused.nadam_update(p, g, b, b.copy(), 1.0, 0.0, 0.9, 0.999,
+                                                       0.1, 1e-8, 0.1, 0.1, False),
+    "radam_update": lambda p, g, b: fused.radam_update(p, g, b, b.copy(), 1.0, 0.0, 0.9, 0.999,
+                                                       0.1, 0.5, 0.5, 0.5, 1e-8, False),
 }
 out = {}
 for kernel, call in CALLS.items():
@@ -287,7 +359,8 @@ def fused_results():
 @pytest.mark.parametrize("case", ["small-state", "large-state", "small-grad", "int-state",
                                   "float32-state"])
 @pytest.mark.parametrize("kernel", ["sgd_update", "adagrad_update", "rmsprop_update",
-                                    "adam_update"])
+                                    "adam_update", "adadelta_update", "adamax_update",
+                                    "nadam_update", "radam_update"])
 def test_fused_updates_refuse_inconsistent_arrays(fused_results, kernel, case):
     assert re.fullmatch(rf"ValueError: {kernel}: every array must have the parameter's shape "
                         r"and dtype .*param \(16,\) float64, grad \(\d+,\) float64, .*",
