@@ -14,8 +14,10 @@ from typing import NamedTuple
 import numpy as np
 
 from .errors import ShapeError
+from .ops.activation import Erf as _Erf
 from .ops.conv import Conv2d as _Conv2d
 from .ops.conv import Geometry
+from .ops.identity import Identity as _Identity
 from .ops.linalg import MatMul as _MatMul
 from .ops.loss import BinaryCrossEntropy as _BinaryCrossEntropy
 from .ops.loss import CrossEntropyIndex as _CrossEntropyIndex
@@ -40,6 +42,8 @@ __all__ = [
     "conv2d",
     "cross_entropy_index",
     "dropout",
+    "erf",
+    "identity",
     "linear",
     "lowest",
     "max_pool2d",
@@ -109,6 +113,19 @@ def softplus(input: Tensor) -> Tensor:
     return _Softplus.apply(input)
 
 
+def erf(input: Tensor) -> Tensor:
+    """The error function elementwise (float64-accurate), differentiable to any order; GELU's
+    exact form is 0.5 x (1 + erf(x / sqrt 2))."""
+    return _Erf.apply(input)
+
+
+def identity(input: Tensor) -> Tensor:
+    """A new graph node with input's values: a hook registered on it (Tensor.register_hook)
+    sees the gradient of this one use of input, which is how nn's full backward hooks see
+    a module's grad_input."""
+    return _Identity.apply(input)
+
+
 def binary_cross_entropy(input: Tensor, target: Tensor) -> Tensor:
     """-(y log p + (1 - y) log(1 - p)) elementwise for probabilities p = input and targets
     y of the same shape and dtype, each log clamped at -100 (as PyTorch)."""
@@ -120,9 +137,10 @@ def constant_pad(input: Tensor, widths: tuple, value: float = 0.0) -> Tensor:
     return _ConstantPad.apply(input, widths=tuple(widths), value=value)
 
 
-def dropout(input: Tensor, p: float) -> Tensor:
+def dropout(input: Tensor, p: float, mask_shape: tuple | None = None) -> Tensor:
     """Training-mode inverted dropout, 0 <= p < 1: each element zeroed with probability p,
     the others scaled by 1 / (1 - p). The mask comes from the seeded generator
-    (autograd.manual_seed)."""
-    keep = generator().random(input.shape) >= p
+    (autograd.manual_seed); a `mask_shape` that broadcasts to the input's (e.g. (N, C, 1, 1))
+    drops whole channels at once."""
+    keep = generator().random(input.shape if mask_shape is None else mask_shape) >= p
     return input * Tensor._make((keep / (1.0 - p)).astype(input.dtype))

@@ -1,31 +1,60 @@
 """nn: modules, layers, losses and initialisers on top of autograd (PyTorch's torch.nn API)."""
 from . import functional, init, parallel, utils
 from .activation import (
+                         CELU,
+                         ELU,
+                         GELU,
+                         SELU,
                          HardSigmoid,
                          Hardsigmoid,
+                         Hardswish,
+                         Hardtanh,
                          LeakyReLU,
+                         LogSigmoid,
                          LogSoftmax,
+                         Mish,
                          PReLU,
                          ReLU,
+                         ReLU6,
                          Sigmoid,
+                         SiLU,
                          Softmax,
+                         Softmin,
                          Softplus,
+                         Softsign,
                          Tanh,
 )
-from .container import ModuleDict, ModuleList, Sequential
+from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .conv import Conv2d
-from .dropout import Dropout
+from .dropout import Dropout, Dropout1d, Dropout2d
+from .embedding import Embedding
 from .flatten import Flatten, Identity, Unflatten
 from .linear import Linear
-from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HingeLoss, L1Loss, MSELoss, NLLLoss
+from .loss import (
+                         BCELoss,
+                         BCEWithLogitsLoss,
+                         CrossEntropyLoss,
+                         HingeLoss,
+                         HuberLoss,
+                         KLDivLoss,
+                         L1Loss,
+                         MSELoss,
+                         NLLLoss,
+                         SmoothL1Loss,
+)
 from .mlp import MLP
 from .module import Module
-from .norm import BatchNorm1d, BatchNorm2d, LayerNorm
+from .norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from .parameter import Parameter
-from .pool import AvgPool2d, MaxPool2d
+from .pool import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 
 __all__ = [
+                         "CELU",
+                         "ELU",
+                         "GELU",
                          "MLP",
+                         "SELU",
+                         "AdaptiveAvgPool2d",
                          "AvgPool2d",
                          "BCELoss",
                          "BCEWithLogitsLoss",
@@ -34,29 +63,46 @@ __all__ = [
                          "Conv2d",
                          "CrossEntropyLoss",
                          "Dropout",
+                         "Dropout1d",
+                         "Dropout2d",
+                         "Embedding",
                          "Flatten",
+                         "GroupNorm",
                          "HardSigmoid",
                          "Hardsigmoid",
+                         "Hardswish",
+                         "Hardtanh",
                          "HingeLoss",
+                         "HuberLoss",
                          "Identity",
+                         "KLDivLoss",
                          "L1Loss",
                          "LayerNorm",
                          "LeakyReLU",
                          "Linear",
+                         "LogSigmoid",
                          "LogSoftmax",
                          "MSELoss",
                          "MaxPool2d",
+                         "Mish",
                          "Module",
                          "ModuleDict",
                          "ModuleList",
                          "NLLLoss",
                          "PReLU",
                          "Parameter",
+                         "ParameterDict",
+                         "ParameterList",
                          "ReLU",
+                         "ReLU6",
                          "Sequential",
+                         "SiLU",
                          "Sigmoid",
+                         "SmoothL1Loss",
                          "Softmax",
+                         "Softmin",
                          "Softplus",
+                         "Softsign",
                          "Tanh",
                          "Unflatten",
                          "functional",

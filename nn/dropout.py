@@ -1,4 +1,5 @@
-"""Dropout: inverted dropout in training, the identity in eval."""
+"""Dropout, Dropout1d, Dropout2d: inverted dropout (of elements or of whole channels) in
+training, the identity in eval."""
 from __future__ import annotations
 
 from autograd import Tensor
@@ -23,3 +24,19 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout1d(Dropout):
+    """Zero whole channels of (N, C, L) or (C, L) input with probability p, scaling the
+    rest by 1 / (1 - p); the identity in eval mode."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout1d(input, self.p, self.training)
+
+
+class Dropout2d(Dropout):
+    """Zero whole channels of (N, C, H, W) input with probability p, scaling the rest by
+    1 / (1 - p); the identity in eval mode."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout2d(input, self.p, self.training)

@@ -18,30 +18,52 @@ from autograd.nn_ops import Geometry
 
 __all__ = [
     "ShapeError",
+    "adaptive_avg_pool2d",
     "avg_pool2d",
     "batch_norm",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "celu",
     "conv2d",
+    "cosine_similarity",
     "cross_entropy",
     "dropout",
+    "dropout1d",
+    "dropout2d",
+    "elu",
+    "embedding",
+    "gelu",
+    "group_norm",
     "hardsigmoid",
+    "hardswish",
+    "hardtanh",
     "hinge_loss",
+    "huber_loss",
+    "kl_div",
     "l1_loss",
     "layer_norm",
     "leaky_relu",
     "linear",
     "log_softmax",
+    "logsigmoid",
     "max_pool2d",
+    "mish",
     "mse_loss",
     "nll_loss",
+    "normalize",
     "one_hot",
     "pad",
     "prelu",
     "relu",
+    "relu6",
+    "selu",
     "sigmoid",
+    "silu",
+    "smooth_l1_loss",
     "softmax",
+    "softmin",
     "softplus",
+    "softsign",
     "tanh",
 ]
 
@@ -322,6 +344,100 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
     return ops.dropout(x, p)
 
 
+
+def _channel_dropout(input, p: float, training: bool, op: str, ndims: tuple) -> Tensor:
+    """Zero whole channels: one mask value per (N, C) (per C for unbatched input)."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{op}: dropout probability has to be between 0 and 1, but got {p}")
+    x = _as_tensor(input)
+    if x.ndim not in ndims:
+        raise ShapeError(f"{op}: expected {ndims[0]}D (unbatched) or {ndims[1]}D (batched) "
+                         f"input, got input of shape {tuple(x.shape)}")
+    if not training or p == 0.0:
+        return x
+    if p == 1.0:
+        return x * 0.0
+    lead = 1 if x.ndim == ndims[0] and ndims[0] == 2 else 2
+    return ops.dropout(x, p, tuple(x.shape[:lead]) + (1,) * (x.ndim - lead))
+
+
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,
+              inplace: bool = False) -> Tensor:
+    """Channel dropout of (N, C, L) or (C, L) input: each channel zeroed entirely with
+    probability p, the rest scaled by 1 / (1 - p)."""
+    return _channel_dropout(input, p, training, "dropout1d", (2, 3))
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
+              inplace: bool = False) -> Tensor:
+    """Channel dropout of (N, C, H, W) input (3-D input is taken as (N, C, L), as PyTorch
+    does): each channel zeroed entirely with probability p, the rest scaled by 1 / (1 - p)."""
+    return _channel_dropout(input, p, training, "dropout2d", (3, 4))
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalise (N, C, *) input over each group of C / num_groups channels and all spatial
+    positions (biased variance), then scale and shift per channel."""
+    op = "group_norm"
+    x = _float_input(input, op)
+    if x.ndim < 2:
+        raise ShapeError(f"{op}: expected input of shape (N, C, *), got shape "
+                         f"{tuple(x.shape)}")
+    n, c = x.shape[:2]
+    if num_groups <= 0 or c % num_groups:
+        raise ShapeError(f"{op}: expected the number of channels ({c}, input shape "
+                         f"{tuple(x.shape)}) to be divisible by num_groups ({num_groups})")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != (c,):
+            raise ShapeError(f"{op}: expected input with {t.shape[0] if t.ndim else t.shape} "
+                             f"channels (the size of {name}), got shape {tuple(x.shape)}")
+    g = x.reshape(n, num_groups, -1)
+    centred = g - g.mean(2, keepdim=True)
+    var = (centred * centred).mean(2, keepdim=True)
+    out = (centred * (var + eps) ** -0.5).reshape(x.shape)
+    shape = (1, c) + (1,) * (x.ndim - 2)
+    if weight is not None:
+        out = out * weight.astype(x.dtype).reshape(shape)
+    if bias is not None:
+        out = out + bias.astype(x.dtype).reshape(shape)
+    return out
+
+
+def _adaptive_matrix(size: int, out: int, dtype) -> np.ndarray:
+    """(out, size) averaging matrix of PyTorch's adaptive pools: row i averages
+    [floor(i size / out), ceil((i + 1) size / out))."""
+    m = np.zeros((out, size), dtype=dtype)
+    for i in range(out):
+        start, end = (i * size) // out, -(-((i + 1) * size) // out)
+        m[i, start:end] = 1.0 / (end - start)
+    return m
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
+    """Average (N, C, H, W) or (C, H, W) input into output_size (int, pair, None keeps that
+    dim) bins, with PyTorch's bin edges: out = A_h @ x @ A_w^T for averaging matrices A."""
+    op = "adaptive_avg_pool2d"
+    x4, unbatched = _batched(_float_input(input, op), op)
+    sizes = (output_size, output_size) if not isinstance(output_size, (tuple, list)) \
+        else tuple(output_size)
+    if len(sizes) != 2:
+        raise ValueError(f"{op}: output_size must be an int or a pair, got {output_size}")
+    h, w = x4.shape[2:]
+    oh, ow = (h if sizes[0] is None else int(sizes[0])), (w if sizes[1] is None
+                                                          else int(sizes[1]))
+    if oh <= 0 or ow <= 0 or min(h, w) == 0:
+        raise ShapeError(f"{op}: output size {(oh, ow)} must be positive and the input "
+                         f"non-empty, got input of shape {tuple(x4.shape)}")
+    if h % oh == 0 and w % ow == 0:
+        n, c = x4.shape[:2]
+        out = x4.reshape(n, c, oh, h // oh, ow, w // ow).mean((3, 5))
+    else:
+        ah = from_numpy(_adaptive_matrix(h, oh, x4.dtype))
+        awt = from_numpy(_adaptive_matrix(w, ow, x4.dtype).T.copy())
+        out = ah @ (x4 @ awt)
+    return out.squeeze(0) if unbatched else out
+
 # ---- activations -------------------------------------------------------------------------------
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """max(x, 0)."""
@@ -388,6 +504,177 @@ def log_softmax(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
     return x.log_softmax(_softmax_dim(x.ndim) if dim is None else dim)
 
 
+
+def _float_input(input, op: str) -> Tensor:
+    x = _as_tensor(input)
+    if x.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating point input, got {x.dtype} "
+                        f"(shape {tuple(x.shape)})")
+    return x
+
+
+def _neg_part(x: Tensor) -> Tensor:
+    """min(x, 0) as x - relu(x): slope 1 for x <= 0 (PyTorch's ELU family takes the negative
+    branch's derivative at 0), 0 above."""
+    return x - x.relu()
+
+
+_SQRT_HALF = 0.7071067811865476
+_SQRT_2_OVER_PI = 0.7978845608028654
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """x Phi(x) = 0.5 x (1 + erf(x / sqrt 2)); approximate="tanh":
+    0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3)))."""
+    x = _float_input(input, "gelu")
+    if approximate == "none":
+        return 0.5 * x * (1 + ops.erf(x * _SQRT_HALF))
+    if approximate == "tanh":
+        return 0.5 * x * (1 + (_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)).tanh())
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """x sigmoid(x) (swish)."""
+    x = _float_input(input, "silu")
+    return x * x.sigmoid()
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x tanh(softplus(x))."""
+    x = _float_input(input, "mish")
+    return x * ops.softplus(x).tanh()
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x for x > 0, alpha (e^x - 1) otherwise."""
+    x = _float_input(input, "elu")
+    return x.relu() + alpha * (_neg_part(x).exp() - 1)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    """scale * elu(x, alpha) with the self-normalising constants alpha = 1.6733, scale =
+    1.0507."""
+    x = _float_input(input, "selu")
+    return _SELU_SCALE * (x.relu() + _SELU_ALPHA * (_neg_part(x).exp() - 1))
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """max(0, x) + min(0, alpha (e^(x / alpha) - 1))."""
+    x = _float_input(input, "celu")
+    if alpha == 0:
+        raise ValueError("celu: alpha must not be 0 (it divides x)")
+    return x.relu() + alpha * ((_neg_part(x) / alpha).exp() - 1)
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
+             inplace: bool = False) -> Tensor:
+    """x clamped to [min_val, max_val]; as PyTorch, the gradient is 0 at both ends (written
+    as max - relu(max - (min + relu(x - min))), relu'(0) = 0)."""
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val "
+                         f"({max_val})")
+    x = _as_tensor(input)
+    return max_val - (max_val - (min_val + (x - min_val).relu())).relu()
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """min(max(x, 0), 6), gradient 0 at 0 and 6 (as PyTorch)."""
+    return hardtanh(input, 0.0, 6.0)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x relu6(x + 3) / 6: 0 below -3, x above 3."""
+    x = _float_input(input, "hardswish")
+    return x * (x + 3).clamp(0, 6) / 6
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    """log(1 / (1 + e^-x)) = -softplus(-x), stable for any x."""
+    return -ops.softplus(-_float_input(input, "logsigmoid"))
+
+
+def softsign(input: Tensor) -> Tensor:
+    """x / (1 + |x|)."""
+    return _float_input(input, "softsign").softsign()
+
+
+def softmin(input: Tensor, dim: int | None = None, dtype=None) -> Tensor:
+    """softmax(-x) along dim."""
+    x = _as_tensor(input)
+    x = x if dtype is None else x.astype(dtype)
+    return (-x).softmax(_softmax_dim(x.ndim) if dim is None else dim)
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+    """x / max(||x||_p, eps) along dim."""
+    x = _float_input(input, "normalize")
+    if x.ndim and not -x.ndim <= dim < x.ndim:
+        raise IndexError(f"normalize: dim {dim} is out of range for input of shape "
+                         f"{tuple(x.shape)}")
+    if p == 2:
+        norm = (x * x).sum(dim, keepdim=True).sqrt()
+    else:
+        norm = (x.abs() ** p).sum(dim, keepdim=True) ** (1.0 / p)
+    return x / norm.clamp(min=eps)
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """sum(x1 x2) / (max(||x1||, eps) max(||x2||, eps)) along dim (inputs broadcast)."""
+    a, b = _float_input(x1, "cosine_similarity"), _float_input(x2, "cosine_similarity")
+    try:
+        shape = np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise ShapeError(f"cosine_similarity: the shapes {tuple(a.shape)} and "
+                         f"{tuple(b.shape)} do not broadcast") from None
+    if not -len(shape) <= dim < max(len(shape), 1):
+        raise IndexError(f"cosine_similarity: dim {dim} is out of range for inputs of shape "
+                         f"{tuple(shape)}")
+    na = (a * a).sum(dim, keepdim=True).sqrt().clamp(min=eps)
+    nb = (b * b).sum(dim, keepdim=True).sqrt().clamp(min=eps)
+    return ((a / na) * (b / nb)).sum(dim)
+
+
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
+              max_norm: float | None = None, norm_type: float = 2.0,
+              scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+    """Rows of weight (num_embeddings, embedding_dim) picked by the integer indices of
+    input: output shape input.shape + (embedding_dim,). The row padding_idx gets no
+    gradient."""
+    op = "embedding"
+    idx = _as_tensor(input)
+    if max_norm is not None or scale_grad_by_freq or sparse:
+        raise NotImplementedError(f"{op}: max_norm, scale_grad_by_freq and sparse are not "
+                                  f"supported")
+    if not np.issubdtype(idx.dtype, np.integer):
+        raise TypeError(f"{op}: expected integer indices (int32 or int64), got dtype "
+                        f"{idx.dtype} (shape {tuple(idx.shape)})")
+    if weight.ndim != 2:
+        raise ShapeError(f"{op}: expected a 2-D weight (num_embeddings, embedding_dim), got "
+                         f"shape {tuple(weight.shape)}")
+    n = weight.shape[0]
+    data = idx.data.astype(np.int64, copy=False)
+    if data.size and (data.min() < 0 or data.max() >= n):
+        bad = int(data[(data < 0) | (data >= n)].ravel()[0])
+        raise IndexError(f"{op}: index {bad} is out of range for {n} embeddings (input "
+                         f"shape {tuple(idx.shape)}, weight shape {tuple(weight.shape)})")
+    if padding_idx is not None:
+        if not -n <= padding_idx < n:
+            raise ValueError(f"{op}: padding_idx {padding_idx} must be within "
+                             f"num_embeddings ({n})")
+        padding_idx %= n
+    out = weight[data]
+    if padding_idx is None or not (data == padding_idx).any() or not weight.requires_grad:
+        return out
+    # the padding row's value, but no gradient into it
+    pad = (data == padding_idx)[..., None].astype(weight.dtype)
+    return out * from_numpy(1 - pad) + weight.detach()[data] * from_numpy(pad)
+
+
 # ---- losses ------------------------------------------------------------------------------------
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """(x - y)^2, reduced."""
@@ -414,6 +701,65 @@ def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     _check_same_shape(x, y, "l1_loss")
     return _reduce((x - y).abs(), reduction, "l1_loss")
 
+
+
+def _regression_pair(input, target, op: str, reduction: str) -> tuple:
+    x, y = _as_tensor(input), _as_tensor(target)
+    _check_reduction(reduction, op)
+    _check_same_shape(x, y, op)
+    if x.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating point input, got {x.dtype} "
+                        f"(shape {tuple(x.shape)})")
+    return x, y.astype(x.dtype)
+
+
+def smooth_l1_loss(input: Tensor, target: Tensor, size_average=None, reduce=None,
+                   reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """0.5 d^2 / beta where |d| < beta, |d| - 0.5 beta elsewhere (d = x - y); beta = 0 is
+    the L1 loss. Written as 0.5 c^2 / beta + (|d| - c) with c = min(|d|, beta)."""
+    op = "smooth_l1_loss"
+    x, y = _regression_pair(input, target, op, reduction)
+    if beta < 0:
+        raise ValueError(f"{op}: beta must be non-negative, got {beta}")
+    a = (x - y).abs()
+    if beta == 0:
+        return _reduce(a, reduction, op)
+    c = a.clamp(max=beta)
+    return _reduce(0.5 / beta * c * c + (a - c), reduction, op)
+
+
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",
+               delta: float = 1.0) -> Tensor:
+    """0.5 d^2 where |d| < delta, delta (|d| - 0.5 delta) elsewhere (= delta * smooth L1
+    with beta = delta)."""
+    op = "huber_loss"
+    x, y = _regression_pair(input, target, op, reduction)
+    if delta <= 0:
+        raise ValueError(f"{op}: delta must be positive, got {delta}")
+    a = (x - y).abs()
+    c = a.clamp(max=delta)
+    return _reduce(0.5 * c * c + delta * (a - c), reduction, op)
+
+
+def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
+           reduction: str = "mean", log_target: bool = False) -> Tensor:
+    """KL(target || exp(input)) pointwise for log-probabilities input: target (log target -
+    input), 0 where target = 0; with log_target the target is given as log-probabilities:
+    e^t (t - input). reduction 'batchmean' divides the sum by the batch size (the
+    mathematically right KL); 'mean' divides by the element count, as PyTorch."""
+    op = "kl_div"
+    if reduction not in ("mean", "sum", "none", "batchmean"):
+        raise ValueError(f"{op}: {reduction!r} is not a valid value for reduction "
+                         f"(expected 'mean', 'batchmean', 'sum' or 'none')")
+    x, y = _regression_pair(input, target, op, "none")
+    if log_target:
+        loss = y.exp() * (y - x)
+    else:
+        zero = from_numpy((y.data == 0).astype(x.dtype))  # xlogy: 0 log 0 = 0
+        loss = y * ((y + zero).log() - x)
+    if reduction == "batchmean":
+        return loss.sum() / (x.shape[0] if x.ndim else 1)
+    return _reduce(loss, reduction, op)
 
 def _class_rows(x: Tensor, target: Tensor, op: str, what: str = "input"):
     """Move the class dim (1, or 0 for unbatched) last and flatten: (M, C) rows, the (M,)

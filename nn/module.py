@@ -16,6 +16,7 @@ import numpy as np
 from autograd import Tensor, from_numpy, no_grad
 from autograd.devices import parse_to, resolve
 
+from .hooks import BackwardHookCall
 from .parameter import Parameter
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -62,6 +63,7 @@ class Module:
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
         object.__setattr__(self, "_forward_hooks", OrderedDict())
+        object.__setattr__(self, "_backward_hooks", OrderedDict())
 
     # ---- forward ---------------------------------------------------------------------------
     def forward(self, *args: Any, **kwargs: Any):
@@ -73,6 +75,11 @@ class Module:
             result = hook(self, args)
             if result is not None:
                 args = result if isinstance(result, tuple) else (result,)
+        backward_hooks = self.__dict__.get("_backward_hooks")
+        call = None
+        if backward_hooks and BackwardHookCall.active(backward_hooks):
+            call = BackwardHookCall(self, backward_hooks)
+            args = call.wrap_inputs(args)
         try:
             out = self.forward(*args, **kwargs)
         except _NAMED_ERRORS as error:
@@ -82,7 +89,7 @@ class Module:
             result = hook(self, args, out)
             if result is not None:
                 out = result
-        return out
+        return out if call is None else call.wrap_outputs(out)
 
     def register_forward_pre_hook(self, hook: Callable):
         """hook(module, args) runs before forward; it may return replacement args."""
@@ -92,13 +99,23 @@ class Module:
         """hook(module, args, output) runs after forward; it may return a new output."""
         return _RemovableHandle(self._forward_hooks, hook)
 
+    def register_full_backward_hook(self, hook: Callable):
+        """hook(module, grad_input, grad_output) runs in backward once the gradients with
+        respect to the module's tensor inputs are computed (None for inputs that need no
+        grad); grad_output holds the gradients with respect to its outputs. It may return
+        a replacement grad_input. Returns a handle with remove()."""
+        if "_backward_hooks" not in self.__dict__:
+            object.__setattr__(self, "_backward_hooks", OrderedDict())
+        return _RemovableHandle(self._backward_hooks, hook)
+
     # ---- registration ----------------------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
         params = self.__dict__.get("_parameters")
         if isinstance(value, Parameter):
             if params is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
-            self._forget(name)
+            if name not in params:  # a re-assigned parameter keeps its place (as PyTorch)
+                self._forget(name)
             self.register_parameter(name, value)
             return
         if params is not None and name in params:
@@ -111,7 +128,8 @@ class Module:
         if isinstance(value, Module):
             if modules is None:
                 raise AttributeError("cannot assign module before Module.__init__() call")
-            self._forget(name)
+            if name not in modules:  # a re-assigned module keeps its place
+                self._forget(name)
             modules[name] = value
             return
         if modules is not None and name in modules:
@@ -426,7 +444,7 @@ class Module:
         lines = extra.split("\n") if extra else []
         for name, child in self._modules.items():
             lines.append(f"({name}): " + _addindent(repr(child), 2))
-        if not self._modules:
+        if not self._modules and len(lines) <= 1:
             return f"{self._get_name()}({extra})"
         return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
 

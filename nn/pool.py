@@ -1,4 +1,4 @@
-"""MaxPool2d and AvgPool2d over (N, C, H, W) input."""
+"""MaxPool2d, AvgPool2d and AdaptiveAvgPool2d over (N, C, H, W) input."""
 from __future__ import annotations
 
 from autograd import Tensor
@@ -46,3 +46,18 @@ class AvgPool2d(Module):
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AdaptiveAvgPool2d(Module):
+    """Average into a fixed output_size (int or pair; None keeps that dim), whatever the
+    input size, with PyTorch's bin edges."""
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.adaptive_avg_pool2d(input, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
