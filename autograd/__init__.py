@@ -16,15 +16,21 @@ from .factories import (
                         ShortTensor,
                         arange,
                         empty,
+                        empty_like,
                         eye,
                         from_numpy,
                         full,
+                        full_like,
                         linspace,
+                        logspace,
                         ones,
                         ones_like,
                         rand,
+                        rand_like,
                         randint,
+                        randint_like,
                         randn,
+                        randn_like,
                         tensor,
                         zeros,
                         zeros_like,
@@ -34,7 +40,7 @@ from .functions import cat, matmul, maximum, minimum, stack, where
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .kernels.policy import get_backend, set_backend
-from .random import manual_seed
+from .random import Generator, manual_seed
 from .serialization import load, save
 from .tensor import Tensor
 from .tensor_functions import FUNCTIONS as _TENSOR_FUNCTIONS
@@ -46,6 +52,7 @@ __all__ = [
                         "ByteTensor",
                         "DoubleTensor",
                         "FloatTensor",
+                        "Generator",
                         "GradcheckError",
                         "HalfTensor",
                         "IntTensor",
@@ -60,10 +67,12 @@ __all__ = [
                         "detect_anomaly",
                         "device",
                         "empty",
+                        "empty_like",
                         "enable_grad",
                         "eye",
                         "from_numpy",
                         "full",
+                        "full_like",
                         "functional",
                         "get_backend",
                         "get_default_dtype",
@@ -75,6 +84,7 @@ __all__ = [
                         "kernels",
                         "linspace",
                         "load",
+                        "logspace",
                         "manual_seed",
                         "matmul",
                         "maximum",
@@ -83,8 +93,11 @@ __all__ = [
                         "ones",
                         "ones_like",
                         "rand",
+                        "rand_like",
                         "randint",
+                        "randint_like",
                         "randn",
+                        "randn_like",
                         "save",
                         "set_backend",
                         "set_default_dtype",

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import devices, dtypes
-from .random import generator
+from .random import Generator, generator
 from .tensor import Tensor
 
 
@@ -110,19 +110,24 @@ def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False, *
     return _new(np.eye(n, m, dtype=_float(dtype)), requires_grad)
 
 
-def rand(*shape, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
-    """Uniform on [0, 1), from the generator that `manual_seed` seeds."""
+def rand(*shape, generator=None, dtype=None, requires_grad: bool = False,
+         device=None) -> Tensor:
+    """Uniform on [0, 1), from `generator` or the global generator that `manual_seed`
+    seeds."""
     devices.resolve(device, "rand")
-    return _new(generator().random(_shape(shape), dtype=_float(dtype)), requires_grad)
+    return _new(_random(generator).random(_shape(shape), dtype=_float(dtype)), requires_grad)
 
 
-def randn(*shape, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
-    """Standard normal, from the generator that `manual_seed` seeds."""
+def randn(*shape, generator=None, dtype=None, requires_grad: bool = False,
+          device=None) -> Tensor:
+    """Standard normal, from `generator` or the global generator that `manual_seed` seeds."""
     devices.resolve(device, "randn")
-    return _new(generator().standard_normal(_shape(shape), dtype=_float(dtype)), requires_grad)
+    return _new(_random(generator).standard_normal(_shape(shape), dtype=_float(dtype)),
+                requires_grad)
 
 
-def randint(low, high=None, size=None, dtype=np.int64, *, device=None) -> Tensor:
+def randint(low, high=None, size=None, dtype=np.int64, *, generator=None,
+            device=None) -> Tensor:
     """Integers in [low, high); randint(high, size) is randint(0, high, size)."""
     devices.resolve(device, "randint")
     if size is None:
@@ -130,7 +135,82 @@ def randint(low, high=None, size=None, dtype=np.int64, *, device=None) -> Tensor
             raise TypeError("randint: expected randint(low, high, size) or randint(high, size)")
         low, high, size = 0, low, high
     size = (size,) if isinstance(size, (int, np.integer)) else tuple(size)
-    return Tensor._make(generator().integers(low, high, size=size, dtype=dtype))
+    return Tensor._make(_random(generator).integers(low, high, size=size, dtype=dtype))
+
+
+def _random(gen) -> np.random.Generator:
+    if gen is not None and not isinstance(gen, (Generator, np.random.Generator)):
+        raise TypeError(f"generator must be an autograd.Generator, got {type(gen).__name__}")
+    return generator(gen)
+
+
+def _like(t, dtype, op: str, device) -> tuple:
+    """(shape, dtype) of a *_like factory: t's unless dtype is given."""
+    devices.resolve(device, op)
+    if not isinstance(t, (Tensor, np.ndarray)):
+        raise TypeError(f"{op}: argument 'input' must be a Tensor, not {type(t).__name__}")
+    return tuple(t.shape), np.dtype(dtype) if dtype is not None else t.dtype
+
+
+def full_like(input, fill_value, dtype=None, requires_grad: bool = False, *,
+              device=None) -> Tensor:
+    """A tensor of input's shape (and dtype unless given) filled with fill_value."""
+    shape, dt = _like(input, dtype, "full_like", device)
+    return _new(np.full(shape, fill_value).astype(dt), requires_grad)
+
+
+def empty_like(input, dtype=None, requires_grad: bool = False, *, device=None) -> Tensor:
+    """An uninitialised tensor of input's shape and dtype (numbagrad zero-fills it)."""
+    shape, dt = _like(input, dtype, "empty_like", device)
+    return _new(np.zeros(shape, dt), requires_grad)
+
+
+def _floating_like(op: str, dt: np.dtype) -> None:
+    if dt.kind != "f":
+        raise NotImplementedError(f"{op}: not implemented for {dt} (floating point dtypes "
+                                  f"only)")
+
+
+def rand_like(input, dtype=None, requires_grad: bool = False, *, generator=None,
+              device=None) -> Tensor:
+    """Uniform on [0, 1) in input's shape and (floating) dtype."""
+    shape, dt = _like(input, dtype, "rand_like", device)
+    _floating_like("rand_like", dt)
+    return _new(_random(generator).random(shape).astype(dt), requires_grad)
+
+
+def randn_like(input, dtype=None, requires_grad: bool = False, *, generator=None,
+               device=None) -> Tensor:
+    """Standard normal in input's shape and (floating) dtype."""
+    shape, dt = _like(input, dtype, "randn_like", device)
+    _floating_like("randn_like", dt)
+    return _new(_random(generator).standard_normal(shape).astype(dt), requires_grad)
+
+
+def randint_like(input, low=0, high=None, dtype=None, requires_grad: bool = False, *,
+                 generator=None, device=None) -> Tensor:
+    """Integers in [low, high) in input's shape and dtype; randint_like(input, high) draws
+    from [0, high)."""
+    shape, dt = _like(input, dtype, "randint_like", device)
+    if high is None:
+        low, high = 0, low
+    if high <= low:
+        raise RuntimeError(f"randint_like: expected low < high, got low={low}, high={high}")
+    values = _random(generator).integers(low, high, size=shape)
+    return _new(values.astype(dt), requires_grad)
+
+
+def logspace(start, end, steps: int, base: float = 10.0, dtype=None,
+             requires_grad: bool = False, *, device=None) -> Tensor:
+    """`steps` values base ** x for x evenly spaced from start to end."""
+    devices.resolve(device, "logspace")
+    if steps < 0:
+        raise RuntimeError(f"logspace: number of steps must be non-negative, got {steps}")
+    dt = _float(dtype)
+    values = np.power(float(base), np.linspace(start, end, steps, dtype=np.float64))
+    if dt.kind in "iu":
+        values = np.rint(values)
+    return _new(values.astype(dt), requires_grad)
 
 
 # ---- legacy typed constructors ----------------------------------------------------------------

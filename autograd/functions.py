@@ -14,8 +14,9 @@ __all__ = ["DECLARED", "cat", "matmul", "maximum", "minimum", "stack", "where"]
 
 
 def _declared_function(name: str):
-    def function(input) -> Tensor:
-        return getattr(input if isinstance(input, Tensor) else Tensor(input), name)()
+    def function(input, *args, **kwargs) -> Tensor:
+        return getattr(input if isinstance(input, Tensor) else Tensor(input), name)(*args,
+                                                                                    **kwargs)
 
     function.__name__ = function.__qualname__ = name
     function.__doc__ = op_registry.METHODS[name].__doc__
@@ -23,11 +24,19 @@ def _declared_function(name: str):
 
 
 # autograd.exp(t), autograd.tanh(t), ...: one per declared elementwise op
-DECLARED = {name: _declared_function(name) for name in op_registry.METHODS}
+DECLARED = {name: _declared_function(name) for name in op_registry.METHODS
+            if name not in op_registry.METHOD_ONLY}
+DECLARED.update(op_registry.FUNCTIONS)  # autograd.var_mean, autograd.einsum, ...
 
 
-def where(condition, input, other) -> Tensor:
-    """Elementwise `input` where condition holds, else `other`; differentiable in both."""
+def where(condition, input=None, other=None) -> Tensor:
+    """Elementwise `input` where condition holds, else `other`; differentiable in both.
+    `where(condition)` alone is `condition.nonzero(as_tuple=True)` (PyTorch's)."""
+    if input is None and other is None:
+        cond = condition if isinstance(condition, Tensor) else Tensor(condition)
+        return cond.nonzero(as_tuple=True)
+    if input is None or other is None:
+        raise TypeError("where: give both input and other, or neither (where(condition))")
     a, b = as_tensor_pair(input, other)
     cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
     return binary.Where.apply(a, b, cond=cond.astype(bool, copy=False))

@@ -16,7 +16,26 @@ from . import kernels as K
 from .engine import run_backward
 from .grad_mode import _state as _grad_mode
 from .grad_mode import is_grad_enabled
-from .ops import binary, index, linalg, reduce, shape, softmax, unary
+from .ops import (  # noqa: F401  (the modules that only declare ops are imported for that)
+    binary,
+    binary_math,
+    einsum,
+    gather,
+    index,
+    layout,
+    linalg,
+    logical,
+    reduce,
+    rounding,
+    sampling,
+    scan,
+    shape,
+    softmax,
+    sort,
+    statistics,
+    transcendental,
+    unary,
+)
 from .ops import registry as op_registry
 from .ops.cast import Cast, Clone
 
@@ -356,7 +375,6 @@ class Tensor:
     add = __add__
     sub = __sub__
     mul = __mul__
-    div = __truediv__
     matmul = __matmul__
     neg = __neg__
 
@@ -379,11 +397,19 @@ class Tensor:
     __ge__ = lambda self, o: self._compare(o, np.greater_equal)
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
-    def all(self) -> Tensor:
-        return Tensor._make(np.all(self.data))
+    def all(self, dim=None, keepdim: bool = False, *, axis=None) -> Tensor:
+        """Whether every element (along dim: an int or a tuple) is non-zero; bool."""
+        return self._truth(np.all, "all", _dim(dim, axis), keepdim)
 
-    def any(self) -> Tensor:
-        return Tensor._make(np.any(self.data))
+    def any(self, dim=None, keepdim: bool = False, *, axis=None) -> Tensor:
+        """Whether any element (along dim: an int or a tuple) is non-zero; bool."""
+        return self._truth(np.any, "any", _dim(dim, axis), keepdim)
+
+    def _truth(self, fn, name: str, dim, keepdim: bool) -> Tensor:
+        if dim is None and not keepdim:
+            return Tensor._make(np.asarray(fn(self.data)))
+        axes = reduce.normalize_dims(name, dim, self.ndim)
+        return Tensor._make(np.asarray(fn(self.data, axis=axes, keepdims=keepdim)))
 
     # ---- elementwise (exp, log, sqrt, sin, cos, tanh, sigmoid, relu, ... are declared with
     # their ops: `@elementwise` in ops/unary.py, installed below the class) ----------------
@@ -401,12 +427,13 @@ class Tensor:
     clip = clamp
 
     # ---- reductions ---------------------------------------------------------------------
-    def sum(self, dim=None, keepdim: bool = False, *, axis=None):
-        return reduce.Sum.apply(self, dim=_dim(dim, axis), keepdim=keepdim)
+    def sum(self, dim=None, keepdim: bool = False, *, dtype=None, axis=None):
+        x = self if dtype is None else self.astype(dtype)
+        return reduce.Sum.apply(x, dim=_dim(dim, axis), keepdim=keepdim)
 
-    def mean(self, dim=None, keepdim: bool = False, *, axis=None):
+    def mean(self, dim=None, keepdim: bool = False, *, dtype=None, axis=None):
         dim = _dim(dim, axis)
-        x = _floating(self)
+        x = _floating(self if dtype is None else self.astype(dtype))
         n = _count(x.shape, reduce.normalize_dims("mean", dim, x.ndim))
         return x.sum(dim, keepdim) / max(n, 1) if n else x.sum(dim, keepdim) * np.nan
 
@@ -431,8 +458,9 @@ class Tensor:
     def logsumexp(self, dim=None, keepdim: bool = False, *, axis=None):
         return reduce.LogSumExp.apply(_floating(self), dim=_dim(dim, axis), keepdim=keepdim)
 
-    def prod(self, dim=None, keepdim: bool = False, *, axis=None):
-        return reduce.Prod.apply(self, dim=_dim(dim, axis), keepdim=keepdim)
+    def prod(self, dim=None, keepdim: bool = False, *, dtype=None, axis=None):
+        x = self if dtype is None else self.astype(dtype)
+        return reduce.Prod.apply(x, dim=_dim(dim, axis), keepdim=keepdim)
 
     def amax(self, dim=None, keepdim: bool = False, *, axis=None):
         return reduce.AMax.apply(self, dim=_dim(dim, axis), keepdim=keepdim)

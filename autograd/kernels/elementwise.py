@@ -2,6 +2,8 @@
 arrays out; broadcasting, dtypes and `out=` as numpy's ufuncs."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .registry import declare
@@ -204,3 +206,131 @@ def act_backward(grad, y, act, out=None):
     else:
         res = grad.copy()
     return _deliver(res, out)
+
+
+# ---- more unary kernels (PyTorch's elementwise surface): numpy references ------------------
+
+def _ufunc(name: str, ufunc, doc: str):
+    """Declare the kernel `name` as numpy's `ufunc` (its reference; numpy's dtypes)."""
+    def reference(x, out=None):
+        return ufunc(x, out=out)
+
+    reference.__name__ = reference.__qualname__ = name
+    reference.__doc__ = doc
+    return declare(reference, out=True)
+
+
+tan = _ufunc("tan", np.tan, "tangent")
+asin = _ufunc("asin", np.arcsin, "inverse sine")
+acos = _ufunc("acos", np.arccos, "inverse cosine")
+atan = _ufunc("atan", np.arctan, "inverse tangent")
+sinh = _ufunc("sinh", np.sinh, "hyperbolic sine")
+cosh = _ufunc("cosh", np.cosh, "hyperbolic cosine")
+asinh = _ufunc("asinh", np.arcsinh, "inverse hyperbolic sine")
+acosh = _ufunc("acosh", np.arccosh, "inverse hyperbolic cosine")
+atanh = _ufunc("atanh", np.arctanh, "inverse hyperbolic tangent")
+exp2 = _ufunc("exp2", np.exp2, "2 ** x")
+expm1 = _ufunc("expm1", np.expm1, "e^x - 1, accurate near 0")
+log2 = _ufunc("log2", np.log2, "base-2 logarithm")
+log10 = _ufunc("log10", np.log10, "base-10 logarithm")
+log1p = _ufunc("log1p", np.log1p, "log(1 + x), accurate near 0")
+reciprocal = _ufunc("reciprocal", np.reciprocal, "1 / x")
+floor = _ufunc("floor", np.floor, "largest integer <= x")
+ceil = _ufunc("ceil", np.ceil, "smallest integer >= x")
+trunc = _ufunc("trunc", np.trunc, "x rounded towards 0")
+sign = _ufunc("sign", np.sign, "-1, 0 or 1 (NaN stays NaN)")
+
+
+@declare(out=True)
+def rsqrt(x, out=None):
+    """1 / sqrt(x)"""
+    return np.reciprocal(np.sqrt(x, out=out), out=out)
+
+
+@declare(out=True)
+def frac(x, out=None):
+    """x - trunc(x) (keeps x's sign)"""
+    return _deliver(x - np.trunc(x), out)
+
+
+@declare
+def round_decimals(x, decimals=0):
+    """x rounded half to even at `decimals` digits (negative: left of the point)."""
+    return np.round(x, decimals)
+
+
+_ERF = np.frompyfunc(math.erf, 1, 1)
+_ERFC = np.frompyfunc(math.erfc, 1, 1)
+
+
+@declare(out=True)
+def erf(x, out=None):
+    """the error function 2/sqrt(pi) * integral_0^x e^(-t^2) dt (math.erf per element)"""
+    return _deliver(np.asarray(_ERF(x), dtype=x.dtype), out)
+
+
+@declare(out=True)
+def erfc(x, out=None):
+    """1 - erf(x), accurate where erf(x) is near 1 (math.erfc per element)"""
+    return _deliver(np.asarray(_ERFC(x), dtype=x.dtype), out)
+
+
+@declare
+def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
+    """NaN -> nan, +inf -> posinf, -inf -> neginf (default: the dtype's largest / lowest)."""
+    return np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+
+
+# ---- more binary kernels ----------------------------------------------------------------------
+
+def _integer_zero_check(op: str, a, b) -> None:
+    if np.asarray(a).dtype.kind in "iub" and np.any(np.asarray(b) == 0):
+        raise RuntimeError(f"{op}: ZeroDivisionError (integer division by zero)")
+
+
+@declare
+def floor_divide(a, b):
+    """a / b rounded down (Python's //; integer division by zero raises)"""
+    _integer_zero_check("floor_divide", a, b)
+    return np.floor_divide(a, b)
+
+
+@declare
+def trunc_divide(a, b):
+    """a / b rounded towards zero (C's integer division; integer division by zero raises)"""
+    if np.asarray(a).dtype.kind in "iub":
+        _integer_zero_check("div", a, b)
+        return (a - np.fmod(a, b)) // b
+    return np.trunc(np.divide(a, b))
+
+
+@declare
+def fmod(a, b):
+    """C's fmod: a - trunc(a / b) b, the sign of a (integer division by zero raises)"""
+    _integer_zero_check("fmod", a, b)
+    return np.fmod(a, b)
+
+
+@declare
+def remainder(a, b):
+    """Python's %: a - floor(a / b) b, the sign of b (integer division by zero raises)"""
+    _integer_zero_check("remainder", a, b)
+    return np.remainder(a, b)
+
+
+@declare
+def atan2(a, b):
+    """the angle of the point (b, a), in (-pi, pi]"""
+    return np.arctan2(a, b)
+
+
+@declare
+def hypot(a, b):
+    """sqrt(a^2 + b^2) without overflow"""
+    return np.hypot(a, b)
+
+
+@declare
+def logaddexp(a, b):
+    """log(e^a + e^b) without overflow"""
+    return np.logaddexp(a, b)
