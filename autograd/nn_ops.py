@@ -14,7 +14,6 @@ from typing import NamedTuple
 import numpy as np
 
 from .errors import ShapeError
-from .ops.activation import Erf as _Erf
 from .ops.conv import Conv2d as _Conv2d
 from .ops.conv import Geometry
 from .ops.identity import Identity as _Identity
@@ -115,8 +114,8 @@ def softplus(input: Tensor) -> Tensor:
 
 def erf(input: Tensor) -> Tensor:
     """The error function elementwise (float64-accurate), differentiable to any order; GELU's
-    exact form is 0.5 x (1 + erf(x / sqrt 2))."""
-    return _Erf.apply(input)
+    exact form is 0.5 x (1 + erf(x / sqrt 2)). The same op as `Tensor.erf` (numba kernel)."""
+    return input.erf()
 
 
 def identity(input: Tensor) -> Tensor:
