@@ -51,7 +51,7 @@ def test_batch_count_and_sizes(n, batch_size, drop_last, sizes):
 def test_unshuffled_batches_are_in_order_with_exact_values():
     loader = DataLoader(arange_dataset(10), batch_size=4)
     batches = list(loader)
-    assert isinstance(batches[0], tuple) and len(batches[0]) == 2
+    assert isinstance(batches[0], list) and len(batches[0]) == 2  # as PyTorch's collate
     np.testing.assert_array_equal(batches[0][0].data, [0.0, 1.0, 2.0, 3.0])
     np.testing.assert_array_equal(batches[0][1].data, [0, 10, 20, 30])
     np.testing.assert_array_equal(batches[2][0].data, [8.0, 9.0])
