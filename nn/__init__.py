@@ -24,8 +24,9 @@ from .activation import (
                          Softsign,
                          Tanh,
 )
+from .attention import MultiheadAttention
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
-from .conv import Conv2d
+from .conv import Conv1d, Conv2d, ConvTranspose2d
 from .dropout import Dropout, Dropout1d, Dropout2d
 from .embedding import Embedding
 from .flatten import Flatten, Identity, Unflatten
@@ -46,7 +47,17 @@ from .mlp import MLP
 from .module import Module
 from .norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from .parameter import Parameter
-from .pool import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from .pool import (
+    AdaptiveAvgPool2d,
+    AdaptiveMaxPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    MaxPool1d,
+    MaxPool2d,
+    MaxUnpool2d,
+)
+from .transformer import TransformerEncoder, TransformerEncoderLayer
+from .upsample import Upsample
 
 __all__ = [
                          "CELU",
@@ -55,12 +66,16 @@ __all__ = [
                          "MLP",
                          "SELU",
                          "AdaptiveAvgPool2d",
+                         "AdaptiveMaxPool2d",
+                         "AvgPool1d",
                          "AvgPool2d",
                          "BCELoss",
                          "BCEWithLogitsLoss",
                          "BatchNorm1d",
                          "BatchNorm2d",
+                         "Conv1d",
                          "Conv2d",
+                         "ConvTranspose2d",
                          "CrossEntropyLoss",
                          "Dropout",
                          "Dropout1d",
@@ -83,11 +98,14 @@ __all__ = [
                          "LogSigmoid",
                          "LogSoftmax",
                          "MSELoss",
+                         "MaxPool1d",
                          "MaxPool2d",
+                         "MaxUnpool2d",
                          "Mish",
                          "Module",
                          "ModuleDict",
                          "ModuleList",
+                         "MultiheadAttention",
                          "NLLLoss",
                          "PReLU",
                          "Parameter",
@@ -104,7 +122,10 @@ __all__ = [
                          "Softplus",
                          "Softsign",
                          "Tanh",
+                         "TransformerEncoder",
+                         "TransformerEncoderLayer",
                          "Unflatten",
+                         "Upsample",
                          "functional",
                          "init",
                          "parallel",

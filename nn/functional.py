@@ -19,12 +19,16 @@ from autograd.nn_ops import Geometry
 __all__ = [
     "ShapeError",
     "adaptive_avg_pool2d",
+    "adaptive_max_pool2d",
+    "avg_pool1d",
     "avg_pool2d",
     "batch_norm",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "celu",
+    "conv1d",
     "conv2d",
+    "conv_transpose2d",
     "cosine_similarity",
     "cross_entropy",
     "dropout",
@@ -39,6 +43,7 @@ __all__ = [
     "hardtanh",
     "hinge_loss",
     "huber_loss",
+    "interpolate",
     "kl_div",
     "l1_loss",
     "layer_norm",
@@ -46,7 +51,9 @@ __all__ = [
     "linear",
     "log_softmax",
     "logsigmoid",
+    "max_pool1d",
     "max_pool2d",
+    "max_unpool2d",
     "mish",
     "mse_loss",
     "nll_loss",
@@ -56,6 +63,7 @@ __all__ = [
     "prelu",
     "relu",
     "relu6",
+    "scaled_dot_product_attention",
     "selu",
     "sigmoid",
     "silu",
@@ -176,6 +184,169 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
     return out.squeeze(0) if unbatched else out
 
 
+def _single(v, name: str) -> int:
+    """An int or a 1-tuple -> an int (the 1-d layers' kernel_size, stride, ...)."""
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    v = tuple(int(x) for x in v)
+    if len(v) != 1:
+        raise ValueError(f"{name} must be an int or a 1-tuple, got {v}")
+    return v[0]
+
+
+def _batched1d(x: Tensor, op: str) -> tuple:
+    """((N, C, 1, L) tensor, unbatched flag) for 1-d ops on (N, C, L) or (C, L) input."""
+    if x.ndim not in (2, 3):
+        raise ShapeError(f"{op}: expected 2D (unbatched) or 3D (batched) input, got input of "
+                         f"shape {tuple(x.shape)}")
+    x3 = x.unsqueeze(0) if x.ndim == 2 else x
+    return x3.unsqueeze(2), x.ndim == 2
+
+
+def _unbatch1d(out: Tensor, unbatched: bool) -> Tensor:
+    out = out.squeeze(2)
+    return out.squeeze(0) if unbatched else out
+
+
+def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
+           stride=1, padding=0, dilation=1, groups: int = 1) -> Tensor:
+    """1-D cross-correlation of (N, C, L) input with (O, C/groups, k) weight: conv2d on a
+    unit-height image. padding: int, 1-tuple, "valid" or "same" (stride 1 only)."""
+    op = "conv1d"
+    x4, unbatched = _batched1d(_as_tensor(input), op)
+    if weight.ndim != 3:
+        raise ShapeError(f"{op}: expected a 3-D weight (out, in/groups, k), got shape "
+                         f"{tuple(weight.shape)}")
+    if x4.shape[1] != weight.shape[1] * groups:
+        raise ShapeError(f"{op}: expected input with {weight.shape[1] * groups} channels, got "
+                         f"shape {tuple(input.shape)}")
+    k, s, d = weight.shape[2], _single(stride, "stride"), _single(dilation, "dilation")
+    if not isinstance(padding, str):
+        p = _single(padding, "padding")
+        if p >= 0 and d * (k - 1) + 1 > x4.shape[3] + 2 * p:
+            raise ShapeError(f"{op}: kernel size {d * (k - 1) + 1} (after dilation) is larger "
+                             f"than the padded input size {x4.shape[3] + 2 * p} (input shape "
+                             f"{tuple(input.shape)}, padding {p})")
+        padding = (0, p)
+    elif padding == "same" and s != 1:
+        raise ValueError(f"{op}: padding='same' is not supported for strided convolutions "
+                         f"(stride {s})")
+    out = conv2d(x4, weight.unsqueeze(2), bias, (1, s), padding, (1, d), groups)
+    return _unbatch1d(out, unbatched)
+
+
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
+                     padding=0, output_padding=0, groups: int = 1, dilation=1) -> Tensor:
+    """The transposed convolution (conv2d's input gradient) of (N, C_in, H, W) input by a
+    (C_in, C_out/groups, kh, kw) weight: OH = (H - 1) sh - 2 ph + dh (kh - 1) + oph + 1."""
+    op = "conv_transpose2d"
+    x = _as_tensor(input)
+    x4, unbatched = _batched(x, op)
+    if weight.ndim != 4:
+        raise ShapeError(f"{op}: expected a 4-D weight (in, out/groups, kh, kw), got shape "
+                         f"{tuple(weight.shape)}")
+    if groups < 1 or x4.shape[1] != weight.shape[0] or weight.shape[0] % groups:
+        raise ShapeError(f"{op}: weight of shape {tuple(weight.shape)} with groups={groups} "
+                         f"does not fit input of shape {tuple(x.shape)} (expected "
+                         f"{weight.shape[0]} input channels, divisible by groups)")
+    sh, sw = _pair(stride, "stride")
+    ph, pw = _pair(padding, "padding")
+    oph, opw = _pair(output_padding, "output_padding")
+    dh, dw = _pair(dilation, "dilation")
+    kh, kw = weight.shape[2:]
+    if min(sh, sw, dh, dw) < 1 or min(ph, pw, oph, opw) < 0:
+        raise ValueError(f"{op}: stride and dilation must be positive and padding, "
+                         f"output_padding non-negative, got stride {(sh, sw)}, dilation "
+                         f"{(dh, dw)}, padding {(ph, pw)}, output_padding {(oph, opw)}")
+    if oph >= max(sh, dh) or opw >= max(sw, dw):
+        raise ValueError(f"{op}: output padding must be smaller than either stride or "
+                         f"dilation, but got output_padding {(oph, opw)}, stride {(sh, sw)}, "
+                         f"dilation {(dh, dw)}")
+    if oph >= sh or opw >= sw:
+        raise NotImplementedError(f"{op}: output_padding {(oph, opw)} not smaller than the "
+                                  f"stride {(sh, sw)} is not supported")
+    size = ((x4.shape[2] - 1) * sh - 2 * ph + dh * (kh - 1) + oph + 1,
+            (x4.shape[3] - 1) * sw - 2 * pw + dw * (kw - 1) + opw + 1)
+    if min(size) <= 0:
+        raise ShapeError(f"{op}: the output size {size} is not positive (input shape "
+                         f"{tuple(x.shape)}, kernel {(kh, kw)}, padding {(ph, pw)})")
+    x4, weight = _float_pair(x4, weight)
+    out = ops.conv_transpose2d(x4, weight, None if bias is None else bias.astype(weight.dtype),
+                               Geometry(kh, kw, sh, sw, ph, pw, dh, dw), size, groups)
+    return out.squeeze(0) if unbatched else out
+
+
+# ---- resampling ----------------------------------------------------------------------------------
+def _resize_plan(x: Tensor, size, scale_factor, op: str) -> tuple:
+    """(output sizes, per-dim scale factors or None) of an interpolate over x's last dims."""
+    dims = x.ndim - 2
+    if (size is None) == (scale_factor is None):
+        raise ValueError(f"{op}: either size or scale_factor should be defined (exactly one), "
+                         f"got size={size}, scale_factor={scale_factor}")
+    if size is not None:
+        sizes = (size,) * dims if isinstance(size, (int, np.integer)) else tuple(size)
+        if len(sizes) != dims:
+            raise ValueError(f"{op}: size {size} must have {dims} entries for input of "
+                             f"shape {tuple(x.shape)}")
+        out = tuple(int(v) for v in sizes)
+        scales = (None,) * dims
+    else:
+        scales = (scale_factor,) * dims if isinstance(scale_factor, (int, float, np.number)) \
+            else tuple(scale_factor)
+        if len(scales) != dims:
+            raise ValueError(f"{op}: scale_factor {scale_factor} must have {dims} entries for "
+                             f"input of shape {tuple(x.shape)}")
+        scales = tuple(float(f) for f in scales)
+        out = tuple(int(np.floor(n * f)) for n, f in zip(x.shape[2:], scales))
+    if min(out) <= 0 or min(x.shape[2:]) <= 0:
+        raise ShapeError(f"{op}: input {tuple(x.shape)} and output sizes {out} must be "
+                         f"positive")
+    return out, scales
+
+
+def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "nearest",
+                align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
+                antialias: bool = False) -> Tensor:
+    """Resize the last dims of (N, C, L) or (N, C, H, W) input to `size` (or by
+    `scale_factor`): mode "nearest" (3-D or 4-D), "linear" (3-D) or "bilinear" (4-D) with
+    PyTorch's source positions; differentiable (an index gather or two small matmuls)."""
+    op = "interpolate"
+    x = _as_tensor(input)
+    modes = {"nearest": (3, 4), "linear": (3,), "bilinear": (4,)}
+    if mode not in modes:
+        raise NotImplementedError(f"{op}: mode {mode!r} is not supported (supported: "
+                                  f"'nearest', 'linear', 'bilinear')")
+    if x.ndim not in modes[mode]:
+        raise ShapeError(f"{op}: mode {mode!r} expects "
+                         f"{' or '.join(f'{d}-D' for d in modes[mode])} input, got input of "
+                         f"shape {tuple(x.shape)}")
+    if align_corners is not None and mode == "nearest":
+        raise ValueError(f"{op}: align_corners option can only be set with the interpolating "
+                         f"modes: linear | bilinear")
+    if antialias:
+        raise NotImplementedError(f"{op}: antialias=True is not supported")
+    out, scales = _resize_plan(x, size, scale_factor, op)
+    if recompute_scale_factor:
+        scales = (None,) * len(out)
+    if mode != "nearest" or x.ndim == 4:
+        # PyTorch copies a dim whose size stays, whatever its scale_factor (except 1-d
+        # nearest, which still reads floor(dst / scale_factor))
+        scales = tuple(None if n == m else f for n, m, f in zip(x.shape[2:], out, scales))
+    if mode == "nearest":
+        for axis, (n, m, f) in enumerate(zip(x.shape[2:], out, scales)):
+            idx = ops.nearest_index(n, m, f)
+            x = x[(slice(None),) * (axis + 2) + (idx,)]
+        return x
+    if x.dtype.kind != "f":
+        raise TypeError(f"{op}: mode {mode!r} expects a floating point input, got {x.dtype}")
+    corners = bool(align_corners)
+    mats = [from_numpy(ops.linear_matrix(n, m, corners, f, x.dtype))
+            for n, m, f in zip(x.shape[2:], out, scales)]
+    if mode == "linear":
+        return x @ mats[0].mT
+    return mats[0] @ (x @ mats[1].mT)
+
+
 # ---- pooling -------------------------------------------------------------------------------------
 def _pool_geometry(x4, kernel_size, stride, padding, dilation, op):
     kh, kw = _pair(kernel_size, "kernel_size")
@@ -197,23 +368,29 @@ def _pool_geometry(x4, kernel_size, stride, padding, dilation, op):
 
 
 def max_pool2d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
-               ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
+               ceil_mode: bool = False, return_indices: bool = False):
     """Max over each kh x kw window (padding counts as -inf); stride defaults to the kernel
-    size."""
-    if return_indices:
-        raise NotImplementedError("max_pool2d: return_indices=True is not supported")
+    size. With return_indices, also the int64 flat index h * W + w of each max within its
+    input plane (what max_unpool2d takes), as PyTorch's."""
     x4, unbatched = _batched(_as_tensor(input), "max_pool2d")
     geom = _pool_geometry(x4, kernel_size, stride, padding, dilation, "max_pool2d")
+    width = x4.shape[3]
     if ceil_mode:
         x4 = _ceil_mode_pad(x4, geom)
-    out = ops.max_pool2d(x4, geom)
-    return out.squeeze(0) if unbatched else out
+    if not return_indices:
+        out = ops.max_pool2d(x4, geom)
+        return out.squeeze(0) if unbatched else out
+    out, idx = ops.max_pool2d_with_indices(x4, geom)
+    if x4.shape[3] != width:  # ceil_mode padded the right edge: back to the input's width
+        flat = idx.numpy()
+        idx = from_numpy(flat // x4.shape[3] * width + flat % x4.shape[3])
+    return (out.squeeze(0), idx.squeeze(0)) if unbatched else (out, idx)
 
 
-def _ceil_mode_pad(x4: Tensor, geom: Geometry) -> Tensor:
-    """Pad the bottom / right with -inf so a floor-mode max pool gives ceil_mode's output:
-    out = ceil((size + 2p - d(k-1) - 1) / s) + 1, minus one if the last window would start
-    in the padding (PyTorch's rule)."""
+def _ceil_extra(x4: Tensor, geom: Geometry) -> list:
+    """Rows and columns to add at the bottom / right so a floor-mode pool gives ceil_mode's
+    output: out = ceil((size + 2p - d(k-1) - 1) / s) + 1, minus one if the last window would
+    start in the padding (PyTorch's rule)."""
     extra = []
     for size, k, s, p, d in ((x4.shape[2], geom.kh, geom.sh, geom.ph, geom.dh),
                              (x4.shape[3], geom.kw, geom.sw, geom.pw, geom.dw)):
@@ -221,35 +398,117 @@ def _ceil_mode_pad(x4: Tensor, geom: Geometry) -> Tensor:
         if (out - 1) * s >= size + p:
             out -= 1
         extra.append(max((out - 1) * s + d * (k - 1) + 1 - (size + 2 * p), 0))
+    return extra
+
+
+def _ceil_mode_pad(x4: Tensor, geom: Geometry) -> Tensor:
+    """Pad the bottom / right with the dtype's lowest value for a ceil_mode max pool."""
+    extra = _ceil_extra(x4, geom)
     if not any(extra):
         return x4
     return pad(x4, (0, extra[1], 0, extra[0]), value=ops.lowest(x4.dtype))
 
 
+def _avg_divisor(size: int, out: int, k: int, s: int, p: int, count_include_pad: bool):
+    """PyTorch's avg-pool divisor along one dim: the window clipped to the padded input
+    (count_include_pad) or to the input itself."""
+    start = np.arange(out) * s - p
+    end = np.minimum(start + k, size + p)
+    if count_include_pad:
+        return end - start
+    return np.minimum(end, size) - np.maximum(start, 0)
+
+
 def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0,
                ceil_mode: bool = False, count_include_pad: bool = True,
                divisor_override: int | None = None) -> Tensor:
-    """Mean over each kh x kw window; padded zeros count unless count_include_pad=False."""
+    """Mean over each kh x kw window; padded zeros count unless count_include_pad=False.
+    ceil_mode adds the partial windows at the bottom / right, divided (as PyTorch) by the
+    part of the window inside the padded input, or inside the input."""
     op = "avg_pool2d"
-    if ceil_mode:
-        raise NotImplementedError(f"{op}: ceil_mode=True is not supported")
     x4, unbatched = _batched(_as_tensor(input), op)
     if x4.dtype.kind != "f":
         raise TypeError(f"{op}: expected a floating point input, got {x4.dtype} "
                         f"(shape {tuple(x4.shape)})")
     geom = _pool_geometry(x4, kernel_size, stride, padding, 1, op)
+    if divisor_override is not None and divisor_override <= 0:
+        raise ValueError(f"{op}: divisor_override must be positive, got {divisor_override}")
+    extra = _ceil_extra(x4, geom) if ceil_mode else [0, 0]
     if divisor_override is not None:
-        if divisor_override <= 0:
-            raise ValueError(f"{op}: divisor_override must be positive, got "
-                             f"{divisor_override}")
-        out = ops.avg_pool2d(x4, geom, count_include_pad=True) * (
-            geom.kh * geom.kw / divisor_override)
+        out = ops.avg_pool2d(pad(x4, (0, extra[1], 0, extra[0])) if any(extra) else x4, geom,
+                             count_include_pad=True) * (geom.kh * geom.kw / divisor_override)
+    elif any(extra):
+        h, w = x4.shape[2:]
+        sums = ops.avg_pool2d(pad(x4, (0, extra[1], 0, extra[0])), geom,
+                              count_include_pad=True) * float(geom.kh * geom.kw)
+        oh, ow = sums.shape[2:]
+        div = np.outer(_avg_divisor(h, oh, geom.kh, geom.sh, geom.ph, count_include_pad),
+                       _avg_divisor(w, ow, geom.kw, geom.sw, geom.pw, count_include_pad))
+        out = sums / from_numpy(div.astype(x4.dtype))
     else:
         out = ops.avg_pool2d(x4, geom, count_include_pad)
     return out.squeeze(0) if unbatched else out
 
 
-# ---- normalisation -----------------------------------------------------------------------------
+def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+               ceil_mode: bool = False, return_indices: bool = False):
+    """Max over each window of (N, C, L) or (C, L) input: max_pool2d on a unit-height image
+    (indices are positions along L)."""
+    x4, unbatched = _batched1d(_as_tensor(input), "max_pool1d")
+    k = _single(kernel_size, "kernel_size")
+    s = k if stride is None or stride == () else _single(stride, "stride")
+    out = max_pool2d(x4, (1, k), (1, s), (0, _single(padding, "padding")),
+                     (1, _single(dilation, "dilation")), ceil_mode, return_indices)
+    if return_indices:
+        return _unbatch1d(out[0], unbatched), _unbatch1d(out[1], unbatched)
+    return _unbatch1d(out, unbatched)
+
+
+def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
+               count_include_pad: bool = True) -> Tensor:
+    """Mean over each window of (N, C, L) or (C, L) input: avg_pool2d on a unit-height
+    image."""
+    x4, unbatched = _batched1d(_as_tensor(input), "avg_pool1d")
+    k = _single(kernel_size, "kernel_size")
+    s = k if stride is None or stride == () else _single(stride, "stride")
+    out = avg_pool2d(x4, (1, k), (1, s), (0, _single(padding, "padding")), ceil_mode,
+                     count_include_pad)
+    return _unbatch1d(out, unbatched)
+
+
+def max_unpool2d(input: Tensor, indices: Tensor, kernel_size, stride=None, padding=0,
+                 output_size=None) -> Tensor:
+    """The partial inverse of max_pool2d: zeros with each input value put back at its
+    index (flat h * W + w within the output plane). The output size defaults to
+    (H - 1) * stride - 2 * padding + kernel_size, or is output_size's last two entries."""
+    op = "max_unpool2d"
+    x = _as_tensor(input)
+    idx = indices.numpy() if isinstance(indices, Tensor) else np.asarray(indices)
+    x4, unbatched = _batched(x, op)
+    if tuple(idx.shape) != tuple(x.shape) or idx.dtype.kind not in "iu":
+        raise ShapeError(f"{op}: expected integer indices of the input's shape "
+                         f"{tuple(x.shape)}, got {idx.dtype} indices of shape {idx.shape}")
+    kh, kw = _pair(kernel_size, "kernel_size")
+    sh, sw = _pair(kernel_size if stride is None else stride, "stride")
+    ph, pw = _pair(padding, "padding")
+    if output_size is None:
+        size = ((x4.shape[2] - 1) * sh - 2 * ph + kh, (x4.shape[3] - 1) * sw - 2 * pw + kw)
+    else:
+        size = tuple(int(v) for v in tuple(output_size)[-2:])
+        if len(size) != 2:
+            raise ValueError(f"{op}: output_size must have at least 2 entries, got "
+                             f"{output_size}")
+    if min(size) <= 0:
+        raise ShapeError(f"{op}: output size {size} must be positive (input shape "
+                         f"{tuple(x.shape)})")
+    if idx.size and (idx.min() < 0 or idx.max() >= size[0] * size[1]):
+        raise IndexError(f"{op}: found an invalid max index {int(idx.max())} (output plane "
+                         f"{size} holds {size[0] * size[1]} elements, input shape "
+                         f"{tuple(x.shape)})")
+    out = ops.max_unpool2d(x4, idx.reshape(x4.shape), size)
+    return out.squeeze(0) if unbatched else out
+
+
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
                weight: Tensor | None = None, bias: Tensor | None = None,
                training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
@@ -404,21 +663,21 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
     return out
 
 
+def _adaptive_edges(size: int, out: int) -> list:
+    """PyTorch's adaptive-pool bins: bin i is [floor(i size / out), ceil((i + 1) size / out))."""
+    return [((i * size) // out, -(-((i + 1) * size) // out)) for i in range(out)]
+
+
 def _adaptive_matrix(size: int, out: int, dtype) -> np.ndarray:
-    """(out, size) averaging matrix of PyTorch's adaptive pools: row i averages
-    [floor(i size / out), ceil((i + 1) size / out))."""
+    """(out, size) averaging matrix of PyTorch's adaptive pools: row i averages bin i."""
     m = np.zeros((out, size), dtype=dtype)
-    for i in range(out):
-        start, end = (i * size) // out, -(-((i + 1) * size) // out)
+    for i, (start, end) in enumerate(_adaptive_edges(size, out)):
         m[i, start:end] = 1.0 / (end - start)
     return m
 
 
-def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
-    """Average (N, C, H, W) or (C, H, W) input into output_size (int, pair, None keeps that
-    dim) bins, with PyTorch's bin edges: out = A_h @ x @ A_w^T for averaging matrices A."""
-    op = "adaptive_avg_pool2d"
-    x4, unbatched = _batched(_float_input(input, op), op)
+def _adaptive_sizes(x4: Tensor, output_size, op: str) -> tuple:
+    """(OH, OW) from an int, a pair, or None entries (keep that input dim)."""
     sizes = (output_size, output_size) if not isinstance(output_size, (tuple, list)) \
         else tuple(output_size)
     if len(sizes) != 2:
@@ -429,6 +688,52 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     if oh <= 0 or ow <= 0 or min(h, w) == 0:
         raise ShapeError(f"{op}: output size {(oh, ow)} must be positive and the input "
                          f"non-empty, got input of shape {tuple(x4.shape)}")
+    return oh, ow
+
+
+def _bin_index(size: int, out: int) -> np.ndarray:
+    """(out, widest bin) input positions of each bin, a short bin padded with its first
+    position (a repeat never changes a max nor which position first holds it)."""
+    edges = _adaptive_edges(size, out)
+    width = max(end - start for start, end in edges)
+    idx = np.empty((out, width), dtype=np.int64)
+    for i, (start, end) in enumerate(edges):
+        idx[i] = start
+        idx[i, :end - start] = np.arange(start, end)
+    return idx
+
+
+def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False):
+    """Max of (N, C, H, W) or (C, H, W) input over output_size (int, pair, None keeps that
+    dim) bins with PyTorch's bin edges; with return_indices also the flat index h * W + w
+    of each max in its plane. The first maximum of a bin wins (row-major), as PyTorch."""
+    op = "adaptive_max_pool2d"
+    x4, unbatched = _batched(_as_tensor(input), op)
+    oh, ow = _adaptive_sizes(x4, output_size, op)
+    n, c, h, w = x4.shape
+    rows, cols = _bin_index(h, oh), _bin_index(w, ow)
+    kh, kw = rows.shape[1], cols.shape[1]
+    windows = x4.numpy()[:, :, rows[:, :, None, None], cols[None, None, :, :]]
+    windows = windows.transpose(0, 1, 2, 4, 3, 5).reshape(n, c, oh, ow, kh * kw)
+    best = windows.argmax(-1)  # first maximum; NaN counts as the maximum
+    flat = (rows[np.arange(oh)[:, None], best // kw] * w
+            + cols[np.arange(ow)[None, :], best % kw])  # (N, C, OH, OW) plane indices
+    planes = x4.reshape(n, c, h * w)
+    out = planes[np.arange(n)[:, None, None], np.arange(c)[None, :, None],
+                 flat.reshape(n, c, oh * ow)].reshape(n, c, oh, ow)
+    if not return_indices:
+        return out.squeeze(0) if unbatched else out
+    idx = from_numpy(np.ascontiguousarray(flat, dtype=np.int64))
+    return (out.squeeze(0), idx.squeeze(0)) if unbatched else (out, idx)
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
+    """Average (N, C, H, W) or (C, H, W) input into output_size (int, pair, None keeps that
+    dim) bins, with PyTorch's bin edges: out = A_h @ x @ A_w^T for averaging matrices A."""
+    op = "adaptive_avg_pool2d"
+    x4, unbatched = _batched(_float_input(input, op), op)
+    h, w = x4.shape[2:]
+    oh, ow = _adaptive_sizes(x4, output_size, op)
     if h % oh == 0 and w % ow == 0:
         n, c = x4.shape[:2]
         out = x4.reshape(n, c, oh, h // oh, ow, w // ow).mean((3, 5))
@@ -989,3 +1294,16 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     out = np.zeros(idx.shape + (num_classes,), dtype=np.int64)
     np.put_along_axis(out, idx[..., None], 1, axis=-1)
     return from_numpy(out)
+
+
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
+                                 attn_mask: Tensor | None = None, dropout_p: float = 0.0,
+                                 is_causal: bool = False, scale: float | None = None) -> Tensor:
+    """softmax(query key^T * scale + attn_mask) value, one fused op (see
+    autograd.nn_ops.scaled_dot_product_attention): (..., L, E), (..., S, E), (..., S, Ev) ->
+    (..., L, Ev). A bool attn_mask is True where a query may attend, a float one is added;
+    is_causal masks keys after the query; dropout_p drops attention weights (PyTorch applies
+    it whenever dropout_p > 0, so modules pass 0.0 in eval); scale defaults to 1/sqrt(E)."""
+    return ops.scaled_dot_product_attention(_as_tensor(query), _as_tensor(key),
+                                            _as_tensor(value), attn_mask, dropout_p, is_causal,
+                                            scale)

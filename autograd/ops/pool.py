@@ -26,12 +26,14 @@ MAX_POOL_DTYPES = tuple(np.dtype(t) for t in (np.float16, np.float32, np.float64
 class MaxPool2d(Function):
     """y[n, c, oh, ow] = max over the window of x; dy/dx = 1 at the argmax, 0 elsewhere."""
 
-    def forward(self, x, geom: Geometry):
+    def forward(self, x, geom: Geometry, indices: list | None = None):
         if x.dtype not in MAX_POOL_DTYPES:
             raise TypeError(f"max_pool2d: input dtype {x.dtype} is not supported (as in PyTorch); "
                             f"supported: {', '.join(str(d) for d in MAX_POOL_DTYPES)}")
         out, self.argmax = max_pool2d(x, *geom)
         self.hw = x.shape[2:]
+        if indices is not None:  # return_indices: hand the argmax out (a copy, no grad)
+            indices.append(self.argmax.copy())
         return out
 
     def backward(self, g):
