@@ -236,7 +236,7 @@ class TensorDataset(Dataset):
     def get_batch(self, indices: np.ndarray) -> list[Tensor]:
         """One fancy-indexing copy per tensor (``.data``, so no grad): no per-sample loop.
         A list, as PyTorch's `default_collate` makes of tuple samples."""
-        return [Tensor._make(t.data[indices]) for t in self.tensors]
+        return [Tensor.wrap(t.data[indices]) for t in self.tensors]
 
 
 class Subset(Dataset):

@@ -143,7 +143,7 @@ def pack(obj: Any) -> Any:
 def unpack(obj: Any) -> Any:
     """The inverse of `pack`: arrays in transit become Tensors again."""
     if isinstance(obj, _Array):
-        return Tensor._make(obj.array, requires_grad=obj.requires_grad)
+        return Tensor.wrap(obj.array, requires_grad=obj.requires_grad)
     if isinstance(obj, tuple):
         items = [unpack(o) for o in obj]
         return type(obj)(*items) if hasattr(obj, "_fields") else type(obj)(items)

@@ -178,7 +178,7 @@ def _mpi_op(fn: str, op, a: np.ndarray, MPI):
 
 
 def _bump(t: Tensor) -> None:
-    t._version[0] += 1  # an in-place write, as far as saved-tensor checks are concerned
+    t.mark_modified()  # an in-place write, as far as saved-tensor checks are concerned
 
 
 def all_reduce(tensor: Tensor, op: ReduceOp = ReduceOp.SUM, group=None,

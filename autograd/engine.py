@@ -1,6 +1,10 @@
 """The reverse-mode engine: walk the graph from the outputs back to the leaves.
 
-A node is a Function (an op in the graph) or a leaf Tensor that requires grad. The walk is
+A node is anything with `next` (its input edges): a Function (an op in the graph), whose
+backward gives one gradient per edge, or a leaf Tensor that requires grad (`next == ()`),
+where the walk ends and the gradient accumulates into `.grad`. The engine tells them apart
+by `isinstance(node, Function)` and never names Tensor (`autograd.wrap` makes the
+Tensors it needs), so it sits below tensor.py, which imports it. The walk is
 iterative: one explicit-stack pass counts each node's incoming edges, then nodes run in
 dependency order (Kahn's algorithm), so a node sees the sum of all its gradient contributions
 exactly once, and a chain of any length never recurses. Gradients are dropped as soon as they
@@ -13,8 +17,7 @@ import numpy as np
 from . import anomaly
 from .function import _FREED, Function
 from .grad_mode import _state as _grad_mode
-
-Tensor = None  # set by autograd.tensor (which imports this module)
+from .wrap import is_tensor, wrap
 
 
 def _count_dependencies(roots: list) -> dict:
@@ -70,7 +73,7 @@ def run_backward(outputs: list, grad_outputs: list, retain_graph: bool, create_g
         while ready:
             node = ready.pop()
             grad = pending.pop(node, None)
-            if type(node) is Tensor or isinstance(node, Tensor):
+            if not isinstance(node, Function):  # a leaf: accumulate, the walk ends here
                 if grad is not None:
                     _finish_leaf(node, grad, capture, create_graph)
                 continue
@@ -137,7 +140,7 @@ def _store_grad(t, grad, create_graph: bool) -> None:
     if grad.shape != t.shape:
         grad = grad.broadcast_to(t.shape) if grad.ndim <= t.ndim else grad.reshape(t.shape)
     if t.grad is None:
-        t.grad = grad.clone() if create_graph else Tensor._make(
+        t.grad = grad.clone() if create_graph else wrap(
             np.array(grad.data, dtype=t.dtype, copy=True))
     elif create_graph or t.grad.requires_grad:
         t.grad = t.grad + grad
@@ -145,16 +148,28 @@ def _store_grad(t, grad, create_graph: bool) -> None:
         t.grad.data += grad.data
 
 
+def implicit_grad(out, gradient):
+    """The gradient that starts backward from `out`: ones for a scalar, else as given."""
+    if gradient is None:
+        if out.data.size != 1:
+            raise RuntimeError(f"backward: grad can be implicitly created only for scalar "
+                               f"outputs (this output has shape {out.shape})")
+        return wrap(np.ones(out.shape, dtype=out.dtype))
+    g = gradient if is_tensor(gradient) else wrap(np.asarray(gradient, dtype=out.dtype))
+    if g.shape != out.shape:
+        raise RuntimeError(f"backward: gradient of shape {g.shape} does not match the output "
+                           f"of shape {out.shape}")
+    return g
+
+
 def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
          create_graph: bool = False, allow_unused: bool = False) -> tuple:
     """Gradients of `outputs` with respect to `inputs`, returned (not stored in `.grad`).
 
     With create_graph=True the results are themselves differentiable (any order)."""
-    from .tensor import Tensor, implicit_grad
-
-    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
-    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+    outputs = [outputs] if is_tensor(outputs) else list(outputs)
+    inputs = [inputs] if is_tensor(inputs) else list(inputs)
+    if grad_outputs is None or is_tensor(grad_outputs):
         grad_outputs = [grad_outputs] * len(outputs)
     if len(grad_outputs) != len(outputs):
         raise ValueError(f"grad: got {len(grad_outputs)} grad_outputs for {len(outputs)} "

@@ -23,8 +23,8 @@ def _float(dtype):
 
 
 def _new(data: np.ndarray, requires_grad: bool) -> Tensor:
-    return Tensor._make(data).requires_grad_(requires_grad) if requires_grad \
-        else Tensor._make(data)
+    return Tensor.wrap(data).requires_grad_(requires_grad) if requires_grad \
+        else Tensor.wrap(data)
 
 
 def tensor(data, requires_grad: bool = False, dtype=None, *, device=None) -> Tensor:
@@ -37,7 +37,7 @@ def from_numpy(a: np.ndarray) -> Tensor:
     """A tensor that shares memory with `a`."""
     if not isinstance(a, np.ndarray):
         raise TypeError(f"from_numpy: expected a numpy array, got {type(a).__name__}")
-    return Tensor._make(a)
+    return Tensor.wrap(a)
 
 
 def zeros(*shape, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
@@ -135,7 +135,7 @@ def randint(low, high=None, size=None, dtype=np.int64, *, generator=None,
             raise TypeError("randint: expected randint(low, high, size) or randint(high, size)")
         low, high, size = 0, low, high
     size = (size,) if isinstance(size, (int, np.integer)) else tuple(size)
-    return Tensor._make(_random(generator).integers(low, high, size=size, dtype=dtype))
+    return Tensor.wrap(_random(generator).integers(low, high, size=size, dtype=dtype))
 
 
 def _random(gen) -> np.random.Generator:
@@ -224,14 +224,14 @@ class _LegacyTensorType(type):
     def __call__(cls, *args, device=None) -> Tensor:
         devices.resolve(device, cls.__name__)
         if not args:
-            return Tensor._make(np.empty(0, cls.dtype))
+            return Tensor.wrap(np.empty(0, cls.dtype))
         if all(isinstance(a, (int, np.integer)) and not isinstance(a, (bool, np.bool_))
                for a in args):
             sizes = tuple(int(a) for a in args)
             if min(sizes) < 0:
                 raise RuntimeError(f"{cls.__name__}: trying to create a tensor with negative "
                                    f"dimension {min(sizes)}: {list(sizes)}")
-            return Tensor._make(np.zeros(sizes, cls.dtype))
+            return Tensor.wrap(np.zeros(sizes, cls.dtype))
         if len(args) > 1:
             raise TypeError(f"{cls.__name__}: expected integer sizes or one sequence of data, "
                             f"got {tuple(type(a).__name__ for a in args)}")

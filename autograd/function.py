@@ -21,8 +21,7 @@ from typing import Any
 
 from . import anomaly
 from .grad_mode import _state as _grad_mode
-
-Tensor = None  # set by autograd.tensor once the class exists (it imports this module)
+from .wrap import wrap
 
 _FREED = ("Trying to backward through the graph a second time (or directly access saved "
           "tensors after they have already been freed). Saved intermediate values of the graph "
@@ -50,7 +49,7 @@ class Function:
             for t in inputs:
                 if t.requires_grad:
                     return fn._record(inputs, data)
-        return Tensor._make(data)
+        return wrap(data)
 
     def _record(self, inputs: tuple, data):
         """Link the output into the graph: one edge per input, saved tensors, versions."""
@@ -60,7 +59,7 @@ class Function:
                     f"{type(self).__name__}: an input of shape {t.shape} is a view whose base "
                     f"tensor was modified in place after the view was taken; take the view "
                     f"again after the in-place operation")
-        out = Tensor._make(data, True, self)
+        out = wrap(data, True, self)
         self.dtype = data.dtype  # gradients reaching this node are cast to it
         self.next = tuple([t.grad_fn if t.grad_fn is not None else (t if t.requires_grad
                                                                       else None)
@@ -112,7 +111,7 @@ class Function:
                 f"one of the variables needed for gradient computation has been modified by an "
                 f"inplace operation: the output of {self.name}, a tensor of shape {data.shape}, "
                 f"is at version {version[0]}; expected version {seen} instead.")
-        return Tensor._make(data, True, self, version)
+        return wrap(data, True, self, version)
 
     def release(self) -> None:
         """Drop everything forward kept for backward (saved tensors, masks, indices), keeping

@@ -38,7 +38,7 @@ def _grads(outputs, inputs, grad_outputs=None, create_graph=False) -> tuple:
         gos = None if grad_outputs is None else [grad_outputs[i] for i in keep]
         gs = grad([outputs[i] for i in keep], inputs, gos, retain_graph=True,
                   create_graph=create_graph, allow_unused=True)
-    return tuple(Tensor._make(np.zeros(x.shape, x.dtype)) if g is None
+    return tuple(Tensor.wrap(np.zeros(x.shape, x.dtype)) if g is None
                  else (g if create_graph else g.detach()) for g, x in zip(gs, inputs))
 
 
@@ -54,9 +54,9 @@ def jacobian(func, inputs, create_graph: bool = False):
         for k in range(o.data.size):
             onehot = np.zeros(o.data.size, dtype=o.dtype)
             onehot[k] = 1
-            rows.append(_grads(o, xs, [Tensor._make(onehot.reshape(o.shape))], create_graph))
+            rows.append(_grads(o, xs, [Tensor.wrap(onehot.reshape(o.shape))], create_graph))
         blocks.append(tuple(
-            (stack([r[i] for r in rows]) if rows else Tensor._make(np.zeros((0,) + x.shape)))
+            (stack([r[i] for r in rows]) if rows else Tensor.wrap(np.zeros((0,) + x.shape)))
             .reshape(*o.shape, *x.shape) for i, x in enumerate(xs)))
     if not in_tuple:
         blocks = [b[0] for b in blocks]
@@ -101,7 +101,7 @@ def hvp(func, inputs, v, create_graph: bool = False):
     gs = _grads(out, xs, create_graph=True)
     dot = sum((g * vi).sum() for g, vi in zip(gs, vs))
     result = _grads(dot, xs, create_graph=create_graph) if isinstance(dot, Tensor) and \
-        dot.requires_grad else tuple(Tensor._make(np.zeros(x.shape, x.dtype)) for x in xs)
+        dot.requires_grad else tuple(Tensor.wrap(np.zeros(x.shape, x.dtype)) for x in xs)
     out = out if create_graph else out.detach()
     return out, (result if in_tuple else result[0])
 

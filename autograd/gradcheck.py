@@ -22,7 +22,7 @@ def _to_float64(inputs: tuple) -> tuple:
     for t in inputs:
         if isinstance(t, Tensor) and t.dtype != np.float64 and np.issubdtype(t.dtype,
                                                                               np.floating):
-            t = Tensor._make(t.data.astype(np.float64)).requires_grad_(t.requires_grad)
+            t = Tensor.wrap(t.data.astype(np.float64)).requires_grad_(t.requires_grad)
         out.append(t)
     return tuple(out)
 
@@ -41,7 +41,7 @@ def analytic_jacobian(outputs, wrt) -> list:
         for k in range(o.data.size):
             onehot = np.zeros(o.data.size, dtype=o.dtype)
             onehot[k] = 1
-            gs = grad(o, wrt, Tensor._make(onehot.reshape(o.shape)), retain_graph=True,
+            gs = grad(o, wrt, Tensor.wrap(onehot.reshape(o.shape)), retain_graph=True,
                       allow_unused=True)
             for i, g in enumerate(gs):
                 if g is not None:
@@ -121,7 +121,7 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps: float = 1e-6, atol: float 
     outs = _outputs(fn, inputs)
     if grad_outputs is None:
         rng = np.random.default_rng(seed)
-        grad_outputs = tuple(Tensor._make(rng.standard_normal(o.shape)).requires_grad_()
+        grad_outputs = tuple(Tensor.wrap(rng.standard_normal(o.shape)).requires_grad_()
                              for o in outs)
     else:
         grad_outputs = _to_float64(_as_tuple(grad_outputs))
@@ -133,10 +133,10 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps: float = 1e-6, atol: float 
         out = _outputs(fn, xs)
         used = [(o, v) for o, v in zip(out, vs) if o.requires_grad]
         if not used:
-            return tuple(Tensor._make(np.zeros(x.shape)) for x in wrt)
+            return tuple(Tensor.wrap(np.zeros(x.shape)) for x in wrt)
         gs = grad([o for o, _ in used], wrt, [v for _, v in used], create_graph=True,
                   allow_unused=True)
-        return tuple(Tensor._make(np.zeros(x.shape)) if g is None else g
+        return tuple(Tensor.wrap(np.zeros(x.shape)) if g is None else g
                      for g, x in zip(gs, wrt))
 
     return gradcheck(first_derivative, inputs + tuple(grad_outputs), eps, atol, rtol,

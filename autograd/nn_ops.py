@@ -14,9 +14,12 @@ from typing import NamedTuple
 import numpy as np
 
 from .errors import ShapeError
+from .ops.attention import ScaledDotProductAttention as _ScaledDotProductAttention
+from .ops.conv import Col2Im as _Col2Im
 from .ops.conv import Conv2d as _Conv2d
 from .ops.conv import Geometry
 from .ops.identity import Identity as _Identity
+from .ops.interpolate import linear_matrix, nearest_index
 from .ops.linalg import MatMul as _MatMul
 from .ops.loss import BinaryCrossEntropy as _BinaryCrossEntropy
 from .ops.loss import CrossEntropyIndex as _CrossEntropyIndex
@@ -26,6 +29,7 @@ from .ops.pad import ConstantPad as _ConstantPad
 from .ops.pad import source_index as pad_source_index
 from .ops.pool import AvgPool2d as _AvgPool2d
 from .ops.pool import MaxPool2d as _MaxPool2d
+from .ops.pool import MaxPool2dBackward as _MaxPool2dBackward
 from .ops.pool import lowest
 from .random import generator
 from .tensor import Tensor
@@ -39,14 +43,20 @@ __all__ = [
     "binary_cross_entropy",
     "constant_pad",
     "conv2d",
+    "conv_transpose2d",
     "cross_entropy_index",
     "dropout",
     "erf",
     "identity",
     "linear",
+    "linear_matrix",
     "lowest",
     "max_pool2d",
+    "max_pool2d_with_indices",
+    "max_unpool2d",
+    "nearest_index",
     "pad_source_index",
+    "scaled_dot_product_attention",
     "softplus",
 ]
 
@@ -75,6 +85,38 @@ def max_pool2d(input: Tensor, geometry: Geometry) -> Tensor:
     return _MaxPool2d.apply(input, geom=geometry)
 
 
+def max_pool2d_with_indices(input: Tensor, geometry: Geometry) -> tuple:
+    """(max_pool2d(input), indices): indices (int64, no grad) hold, per output, the flat
+    index h * W + w of the chosen pixel within its (n, c) plane, as PyTorch's."""
+    found: list = []
+    out = _MaxPool2d.apply(input, geom=geometry, indices=found)
+    return out, Tensor(found[0])
+
+
+def max_unpool2d(input: Tensor, indices: np.ndarray, size: tuple) -> Tensor:
+    """Zeros of (N, C, *size) with input's values scattered to the flat plane indices (int64,
+    input's shape, each in [0, H*W)); the adjoint of gathering at those indices, so it
+    differentiates to any order. Repeated indices sum."""
+    return _MaxPool2dBackward.apply(input, argmax=np.ascontiguousarray(indices, np.int64),
+                                    hw=tuple(size))
+
+
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None, geometry: Geometry,
+                     output_size: tuple, groups: int = 1) -> Tensor:
+    """The transposed convolution of (N, C_in, H, W) input by a (C_in, C_out/groups, kh, kw)
+    weight: the input gradient of conv2d, col2im(W^T x) onto an output_size (OH, OW) plane
+    that conv2d with `geometry` maps back to (H, W). Built from matmul and the Col2Im op, so
+    it differentiates to any order."""
+    n, c, h, w = input.shape
+    cpg, kh, kw = weight.shape[1:]
+    k = cpg * kh * kw
+    cols = weight.reshape(groups, c // groups, k).mT @ input.reshape(n, groups, c // groups,
+                                                                      h * w)
+    out = _Col2Im.apply(cols.reshape(n, groups * k, h * w),
+                        chw=(groups * cpg,) + tuple(output_size), geom=geometry)
+    return out if bias is None else out + bias.reshape(groups * cpg, 1, 1)
+
+
 def avg_pool2d(input: Tensor, geometry: Geometry, count_include_pad: bool = True) -> Tensor:
     """Mean over each window of (N, C, H, W) float input, divided by kh * kw, or by the
     pixels inside the input when count_include_pad is False."""
@@ -98,7 +140,7 @@ def batch_norm(input: Tensor, weight: Tensor | None = None, bias: Tensor | None 
     stats: list = []
     affine = () if weight is None else (weight, bias)
     out = _BatchNorm.apply(input, *affine, eps=eps, batch_stats=stats)
-    return BatchNormResult(out, Tensor._make(stats[0]), Tensor._make(stats[1]))
+    return BatchNormResult(out, Tensor.wrap(stats[0]), Tensor.wrap(stats[1]))
 
 
 def cross_entropy_index(logits: Tensor, target: np.ndarray, row_weight: np.ndarray) -> Tensor:
@@ -142,4 +184,62 @@ def dropout(input: Tensor, p: float, mask_shape: tuple | None = None) -> Tensor:
     (autograd.manual_seed); a `mask_shape` that broadcasts to the input's (e.g. (N, C, 1, 1))
     drops whole channels at once."""
     keep = generator().random(input.shape if mask_shape is None else mask_shape) >= p
-    return input * Tensor._make((keep / (1.0 - p)).astype(input.dtype))
+    return input * Tensor.wrap((keep / (1.0 - p)).astype(input.dtype))
+
+
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
+                                 attn_mask: Tensor | None = None, dropout_p: float = 0.0,
+                                 is_causal: bool = False, scale: float | None = None) -> Tensor:
+    """softmax(query key^T * scale + mask) value for (..., L, E), (..., S, E), (..., S, Ev)
+    inputs (batch dims broadcast), as one fused op that keeps only the L x S weights for
+    backward. A bool attn_mask says where to attend (True), a float one is added to the
+    scores; both broadcast to (..., L, S). is_causal masks out keys after the query
+    (tril of ones(L, S)); a fully masked row gives zeros. dropout_p > 0 drops attention
+    weights with a mask from the seeded generator (autograd.manual_seed). scale defaults to
+    1 / sqrt(E)."""
+    name = "scaled_dot_product_attention"
+    if query.ndim < 2 or key.ndim < 2 or value.ndim < 2:
+        raise ShapeError(f"{name}: expected query, key and value to be at least 2-D, got "
+                         f"shapes {query.shape}, {key.shape} and {value.shape}")
+    if query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:
+        raise ShapeError(f"{name}: query (..., L, E), key (..., S, E) and value (..., S, Ev) "
+                         f"must agree in E and S, got shapes {query.shape}, {key.shape} and "
+                         f"{value.shape}")
+    if not (query.dtype == key.dtype == value.dtype) or query.dtype.kind != "f":
+        raise TypeError(f"{name}: query, key and value must share one float dtype, got "
+                        f"{query.dtype}, {key.dtype} and {value.dtype}")
+    try:
+        batch = np.broadcast_shapes(query.shape[:-2], key.shape[:-2], value.shape[:-2])
+    except ValueError:
+        raise ShapeError(f"{name}: the batch dims of query {query.shape}, key {key.shape} and "
+                         f"value {value.shape} do not broadcast") from None
+    if not 0.0 <= dropout_p < 1.0:
+        raise ValueError(f"{name}: dropout_p must be in [0, 1), got {dropout_p}")
+    if is_causal and attn_mask is not None:
+        raise ValueError(f"{name}: an explicit attn_mask must not be set when is_causal=True")
+    L, S = query.shape[-2], key.shape[-2]
+    scores = (*batch, L, S)
+    allowed, masks = None, ()
+    if attn_mask is not None:
+        m = attn_mask if isinstance(attn_mask, Tensor) else Tensor(np.asarray(attn_mask))
+        try:
+            np.broadcast_shapes(m.shape, scores)
+        except ValueError:
+            raise ShapeError(f"{name}: attn_mask of shape {m.shape} does not broadcast to the "
+                             f"attention weights' shape {scores}") from None
+        if m.dtype == np.bool_:
+            allowed = m.data
+        elif m.dtype.kind == "f":
+            masks = (m if m.dtype == query.dtype else m.to(query.dtype),)
+        else:
+            raise TypeError(f"{name}: attn_mask must be bool or float, got {m.dtype}")
+    if is_causal:
+        allowed = np.tril(np.ones((L, S), dtype=bool))
+    keep = None
+    if dropout_p > 0.0:
+        shape = np.broadcast_shapes(scores, masks[0].shape if masks else (),
+                                    allowed.shape if allowed is not None else ())
+        keep = ((generator().random(shape) >= dropout_p) / (1.0 - dropout_p)).astype(query.dtype)
+    scale = 1.0 / float(np.sqrt(query.shape[-1])) if scale is None else float(scale)
+    return _ScaledDotProductAttention.apply(query, key, value, *masks, allowed=allowed,
+                                            keep=keep, scale=scale)

@@ -11,9 +11,9 @@ from collections import namedtuple
 
 import numpy as np
 
-from . import devices, dtypes, engine, function
+from . import devices, dtypes
 from . import kernels as K
-from .engine import run_backward
+from .engine import implicit_grad, run_backward
 from .grad_mode import _state as _grad_mode
 from .grad_mode import is_grad_enabled
 from .ops import (  # noqa: F401  (the modules that only declare ops are imported for that)
@@ -37,7 +37,9 @@ from .ops import (  # noqa: F401  (the modules that only declare ops are importe
     unary,
 )
 from .ops import registry as op_registry
+from .ops.binary import as_tensor_pair
 from .ops.cast import Cast, Clone
+from .wrap import register as register_tensor
 
 MaxResult = namedtuple("MaxResult", ["values", "indices"])
 
@@ -73,9 +75,10 @@ class Tensor:
         if requires_grad:
             self.requires_grad_(True)
 
-    @classmethod
-    def _make(cls, data, requires_grad=False, grad_fn=None, version=None) -> Tensor:
-        """Wrap an array without copying or checking (the ops' fast path)."""
+    @staticmethod
+    def wrap(data, requires_grad: bool = False, grad_fn=None, version=None) -> Tensor:
+        """A Tensor holding the array `data` itself, without copying or checking (the ops'
+        fast path; code below tensor.py reaches it as `autograd.wrap.wrap`)."""
         t = object.__new__(Tensor)
         t.data = data if isinstance(data, np.ndarray) else np.asarray(data)
         t._grad, t.requires_grad, t.grad_fn, t._hooks, t._base = None, requires_grad, grad_fn, \
@@ -200,7 +203,7 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """The same data (shared, same version counter), cut off from the graph."""
-        return Tensor._make(self.data, False, None, self._version)
+        return Tensor.wrap(self.data, False, None, self._version)
 
     def clone(self) -> Tensor:
         return Clone.apply(self)
@@ -387,7 +390,7 @@ class Tensor:
     # comparisons: bool tensors, no grad
     def _compare(self, other, ufunc):
         a, b = as_tensor_pair(self, other)
-        return Tensor._make(ufunc(*binary.promote(a.data, b.data)))
+        return Tensor.wrap(ufunc(*binary.promote(a.data, b.data)))
 
     __eq__ = lambda self, o: self._compare(o, np.equal)
     __ne__ = lambda self, o: self._compare(o, np.not_equal)
@@ -407,9 +410,9 @@ class Tensor:
 
     def _truth(self, fn, name: str, dim, keepdim: bool) -> Tensor:
         if dim is None and not keepdim:
-            return Tensor._make(np.asarray(fn(self.data)))
+            return Tensor.wrap(np.asarray(fn(self.data)))
         axes = reduce.normalize_dims(name, dim, self.ndim)
-        return Tensor._make(np.asarray(fn(self.data, axis=axes, keepdims=keepdim)))
+        return Tensor.wrap(np.asarray(fn(self.data, axis=axes, keepdims=keepdim)))
 
     # ---- elementwise (exp, log, sqrt, sin, cos, tanh, sigmoid, relu, ... are declared with
     # their ops: `@elementwise` in ops/unary.py, installed below the class) ----------------
@@ -482,13 +485,13 @@ class Tensor:
         if self.ndim == 0:  # dim 0 or -1 of a 0-d tensor: itself, at index 0 (as PyTorch)
             reduce.normalize_dims(name, dim, 0)
             return MaxResult(whole.apply(self, dim=dim, keepdim=keepdim),
-                             Tensor._make(np.zeros((), dtype=np.int64)))
+                             Tensor.wrap(np.zeros((), dtype=np.int64)))
         (axis,) = reduce.normalize_dims(name, dim, self.ndim)
         if self.shape[axis] == 0:
             raise IndexError(f"{name}: cannot reduce dim {dim} of size 0 (shape {self.shape})")
         idx = arg(self.data, axis=axis)
         values = reduce.SelectAlong.apply(self, index=idx, dim=axis, keepdim=keepdim)
-        return MaxResult(values, Tensor._make(np.expand_dims(idx, axis) if keepdim else idx))
+        return MaxResult(values, Tensor.wrap(np.expand_dims(idx, axis) if keepdim else idx))
 
     def argmax(self, dim=None, keepdim: bool = False, *, axis=None):
         return self._arg(np.argmax, _dim(dim, axis), keepdim)
@@ -502,15 +505,15 @@ class Tensor:
                 raise IndexError(f"{fn.__name__}: cannot reduce an empty tensor of shape "
                                  f"{self.shape} without a dim")
             out = np.asarray(fn(self.data))
-            return Tensor._make(out.reshape((1,) * self.ndim) if keepdim else out)
+            return Tensor.wrap(out.reshape((1,) * self.ndim) if keepdim else out)
         if self.ndim == 0:  # dim 0 or -1 of a 0-d tensor: index 0 (as PyTorch)
             reduce.normalize_dims(fn.__name__, dim, 0)
-            return Tensor._make(np.zeros((), dtype=np.int64))
+            return Tensor.wrap(np.zeros((), dtype=np.int64))
         (axis,) = reduce.normalize_dims(fn.__name__, dim, self.ndim)
         if self.shape[axis] == 0:
             raise IndexError(f"{fn.__name__}: cannot reduce dim {dim} of size 0 (shape "
                              f"{self.shape})")
-        return Tensor._make(fn(self.data, axis=axis, keepdims=keepdim))
+        return Tensor.wrap(fn(self.data, axis=axis, keepdims=keepdim))
 
     def softmax(self, dim: int = -1):
         return softmax.Softmax.apply(_floating(self), dim=dim)
@@ -651,7 +654,7 @@ class Tensor:
 
     def __setitem__(self, idx, value):
         idx = _index(idx)
-        value = value if isinstance(value, Tensor) else Tensor._make(
+        value = value if isinstance(value, Tensor) else Tensor.wrap(
             dtypes.scalar_array(value, self.dtype) if isinstance(value, _WRAPPED)
             else np.asarray(value, dtype=self.dtype))  # a scalar wraps around: uint8 -1 is 255
         self._inplace("setitem", lambda t: index.IndexPut.apply(t, value.astype(t.dtype), idx=idx),
@@ -676,7 +679,7 @@ class Tensor:
                                f"view (e.g. from expand); clone() it first")
         other_grad = isinstance(other, Tensor) and other.requires_grad
         if grad_on and (self.requires_grad or other_grad):
-            snapshot = Tensor._make(self.data.copy(), self.requires_grad, self.grad_fn)
+            snapshot = Tensor.wrap(self.data.copy(), self.requires_grad, self.grad_fn)
             result = graph_fn(snapshot)
             if result.shape != self.shape:
                 raise RuntimeError(f"{op}: result of shape {result.shape} does not fit the "
@@ -717,7 +720,7 @@ class Tensor:
         value = value.item() if isinstance(value, Tensor) else value
         value = dtypes.scalar_array(value, self.dtype)  # wraps around as PyTorch: uint8 -1 is 255
         return self._inplace("fill_", lambda t: index.IndexPut.apply(
-            t, Tensor._make(value), idx=Ellipsis), lambda a: a.fill(value))
+            t, Tensor.wrap(value), idx=Ellipsis), lambda a: a.fill(value))
 
     def zero_(self):
         return self.fill_(0)
@@ -733,7 +736,7 @@ class Tensor:
     __itruediv__ = div_
 
 
-function.Tensor = engine.Tensor = Tensor
+register_tensor(Tensor)  # the lower layers make Tensors through autograd.wrap
 
 
 class _HookHandle:
@@ -779,7 +782,7 @@ def _no_graph(kernel, name: str, a: Tensor, b: Tensor) -> Tensor:
     if a.data.dtype != b.data.dtype or (name == "div" and a.data.dtype.kind not in "fc"):
         return _NO_GRAPH_OPS[name].apply(a, b)
     try:
-        return Tensor._make(kernel(a.data, b.data))
+        return Tensor.wrap(kernel(a.data, b.data))
     except ValueError:
         binary.check_broadcast(name, a.data, b.data)
         raise
@@ -862,57 +865,16 @@ def _operand(x, like: Tensor) -> Tensor:
         return x
     if isinstance(x, _SCALARS):
         if dtypes.is_float(like.dtype):
-            return Tensor._make(np.asarray(x, dtype=like.dtype))
+            return Tensor.wrap(np.asarray(x, dtype=like.dtype))
         if isinstance(x, (float, np.floating)):
-            return Tensor._make(np.asarray(x, dtype=dtypes.get_default_dtype()))
-        return Tensor._make(np.asarray(x))
+            return Tensor.wrap(np.asarray(x, dtype=dtypes.get_default_dtype()))
+        return Tensor.wrap(np.asarray(x))
     if isinstance(x, np.ndarray):
-        return Tensor._make(x)
+        return Tensor.wrap(x)
     return Tensor(x)
 
 
-def as_tensor_pair(a, b) -> tuple:
-    """Both operands of a binary op as Tensors. A Python / numpy scalar becomes a 0-d array
-    of the op's result dtype (PyTorch's `result_type`: it never upcasts a tensor of its kind,
-    and an integer tensor with a Python float gives the default float dtype); tensors keep
-    their dtype here, and the op itself computes in the result dtype (see
-    `binary.promote`), so the graph holds no extra cast nodes, as in PyTorch."""
-    if type(a) is Tensor and (type(b) is float or type(b) is int) and a.data.dtype.kind == "f":
-        return a, Tensor._make(dtypes.scalar_array(b, a.data.dtype))  # the common case
-    a_scalar, b_scalar = isinstance(a, _WRAPPED), isinstance(b, _WRAPPED)
-    if not (a_scalar or b_scalar):
-        return (a if isinstance(a, Tensor) else _as_tensor(a),
-                b if isinstance(b, Tensor) else _as_tensor(b))
-    if not a_scalar:
-        a = a if isinstance(a, Tensor) else _as_tensor(a)
-    if not b_scalar:
-        b = b if isinstance(b, Tensor) else _as_tensor(b)
-    dtype = dtypes.result_type(a.data if not a_scalar else a, b.data if not b_scalar else b)
-    return (Tensor._make(dtypes.scalar_array(a, dtype)) if a_scalar else a,
-            Tensor._make(dtypes.scalar_array(b, dtype)) if b_scalar else b)
-
-
 _WRAPPED = (*_SCALARS, complex)
-
-
-def _as_tensor(x) -> Tensor:
-    """A list or array operand as a Tensor (an array keeps its dtype)."""
-    return Tensor._make(x) if isinstance(x, np.ndarray) else Tensor(x)
-
-
-def implicit_grad(out: Tensor, gradient) -> Tensor:
-    """The gradient that starts backward from `out`: ones for a scalar, else as given."""
-    if gradient is None:
-        if out.data.size != 1:
-            raise RuntimeError(f"backward: grad can be implicitly created only for scalar "
-                               f"outputs (this output has shape {out.shape})")
-        return Tensor._make(np.ones(out.shape, dtype=out.dtype))
-    g = gradient if isinstance(gradient, Tensor) else Tensor._make(
-        np.asarray(gradient, dtype=out.dtype))
-    if g.shape != out.shape:
-        raise RuntimeError(f"backward: gradient of shape {g.shape} does not match the output "
-                           f"of shape {out.shape}")
-    return g
 
 
 def matmul(a, b) -> Tensor:

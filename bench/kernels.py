@@ -4,37 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import machine, torch_ref
-from .timing import QUICK, TORCH_MISSING, compare, fmt_time, header, rate, record, table
-
-
-def matmul_sizes() -> list:
-    return [64, 256, 512] if QUICK[0] else [64, 128, 256, 512, 1024]
-
-
-def elementwise_inputs(dt, n: int = 1_000_000) -> tuple:
-    """x, y, z, pos, X (1000 x 1000 view of x), bias, tanh(x): the same for every library."""
-    rng = np.random.default_rng(0)
-    x, y, z = (rng.standard_normal(n).astype(dt) for _ in range(3))
-    pos = np.abs(x) + dt(0.1)
-    return x, y, z, pos, x.reshape(1000, -1), y[:1000].copy(), np.tanh(x)
-
-
-def conv_inputs() -> tuple:
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((64, 8, 14, 14)).astype(np.float32)
-    w = (rng.standard_normal((16, 8, 3, 3)) * 0.1).astype(np.float32)
-    return x, w, np.zeros(16, np.float32)
-
-
-def _torch(section: str):
-    res = torch_ref.run(section, QUICK[0])
-    if not res:
-        print(TORCH_MISSING if not torch_ref.available() else "(no PyTorch rows)")
-        return None
-    print(f"PyTorch {res['torch']['version']} ({res['torch']['threads']} threads), timed in a "
-          f"child process (see bench/torch_ref.py)")
-    return res["stats"]
+from . import machine
+from .timing import QUICK, compare, fmt_time, header, rate, record, table
+from .torch_ref import torch_stats
+from .workloads import conv_inputs, elementwise_inputs, matmul_sizes
 
 
 def _impl(name):
@@ -60,7 +33,7 @@ def _bench_matmul() -> None:
     print(f"peak = {pk['cores']} cores x {pk['flops_per_cycle']['float32']} FLOP/cycle (f32; "
           f"{pk['flops_per_cycle']['float64']} f64) x {pk['clock_ghz']:.2f} GHz (measured) = "
           f"{pk['float32']:.0f} GFLOP/s f32, {pk['float64']:.0f} f64  [{pk['model']}]")
-    tstats = _torch("matmul")
+    tstats = torch_stats("matmul")
     dispatched = _impl("matmul")
     sizes = matmul_sizes()
     rows = []
@@ -135,7 +108,7 @@ def bench_elementwise() -> None:
           f"prange triad {bw['triad']:.1f}, on {bw['mib']} MiB arrays); inputs of "
           f"{n * 4 / 1e6:.0f} MB (f32) may sit partly in cache and beat it")
     record("memory", gbps=bw["gbps"], copy=bw["copy"], triad=bw["triad"])
-    tstats = _torch("elementwise")
+    tstats = torch_stats("elementwise")
     rows = []
     dtypes = (np.float32,) if QUICK[0] else (np.float32, np.float64)
     for dt in dtypes:
@@ -209,7 +182,7 @@ def bench_conv() -> None:
     import nn.functional as F
 
     header("conv2d forward+backward (N=64, 8->16 channels, 14x14, 3x3, padding 1), f32")
-    tstats = _torch("conv")
+    tstats = torch_stats("conv")
     x, w, b = conv_inputs()
     xt = autograd.tensor(x, requires_grad=True)
     wt = autograd.tensor(w, requires_grad=True)

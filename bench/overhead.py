@@ -1,25 +1,9 @@
 """Per-op autograd overhead: a chain of 20 tiny add/mul/tanh ops, forward + backward."""
 from __future__ import annotations
 
-import numpy as np
-
 from .timing import compare, header, record, table
-
-N_OPS = 20
-
-
-def _chain(x, c):
-    y = x
-    for i in range(N_OPS):
-        k = i % 3
-        y = y + c if k == 0 else (y * c if k == 1 else y.tanh())
-    return y
-
-
-def inputs() -> tuple:
-    rng = np.random.default_rng(0)
-    return (rng.standard_normal((8, 8)).astype(np.float32),
-            rng.standard_normal((8, 8)).astype(np.float32))
+from .torch_ref import torch_stats
+from .workloads import N_OPS, chain, chain_inputs
 
 
 def bench_overhead() -> None:
@@ -27,19 +11,18 @@ def bench_overhead() -> None:
 
     header(f"per-op autograd overhead: chain of {N_OPS} add/mul/tanh on 8x8 float32, "
            f"forward+backward, us per op")
-    from .kernels import _torch
-    tstats = _torch("overhead")
-    xv, cv = inputs()
+    tstats = torch_stats("overhead")
+    xv, cv = chain_inputs()
     x = autograd.tensor(xv, requires_grad=True)
     c = autograd.tensor(cv)
 
     def ours():
         x.grad = None
-        _chain(x, c).sum().backward()
+        chain(x, c).sum().backward()
 
     def forward_only():
         with autograd.no_grad():
-            _chain(x, c).sum()
+            chain(x, c).sum()
 
     st = compare({"ours fwd+bwd": ours, "ours fwd (no_grad)": forward_only}, target=0.02)
     if tstats:

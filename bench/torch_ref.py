@@ -14,6 +14,8 @@ import sys
 
 import numpy as np
 
+from . import timing, workloads
+
 
 def available() -> bool:
     import importlib.util
@@ -36,12 +38,23 @@ def run(section: str, quick: bool) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def torch_stats(section: str):
+    """PyTorch's times for `section` ({key: stats}) with a line saying where they come from,
+    or None (and a line saying why) when PyTorch is not there."""
+    res = run(section, timing.QUICK[0])
+    if not res:
+        print(timing.TORCH_MISSING if not available() else "(no PyTorch rows)")
+        return None
+    print(f"PyTorch {res['torch']['version']} ({res['torch']['threads']} threads), timed in a "
+          f"child process (see bench/torch_ref.py)")
+    return res["stats"]
+
+
 def _matmul(torch, quick):
-    from .kernels import matmul_sizes
     cands = {}
     rng = np.random.default_rng(0)
     for dt in (np.float32, np.float64):
-        for n in matmul_sizes():
+        for n in workloads.matmul_sizes():
             a = torch.from_numpy(rng.standard_normal((n, n)).astype(dt))
             b = torch.from_numpy(rng.standard_normal((n, n)).astype(dt))
             cands[f"{np.dtype(dt).name}/{n}"] = (lambda a=a, b=b: torch.mm(a, b))
@@ -58,10 +71,9 @@ def _elementwise_fns(torch, x, y, z, pos, X, bias, yt) -> dict:
 
 
 def _elementwise(torch, quick):
-    from .kernels import elementwise_inputs
     cands = {}
     for dt in ((np.float32,) if quick else (np.float32, np.float64)):
-        x, y, z, pos, X, bias, yt = (torch.from_numpy(v) for v in elementwise_inputs(dt))
+        x, y, z, pos, X, bias, yt = (torch.from_numpy(v) for v in workloads.elementwise_inputs(dt))
         name = np.dtype(dt).name
         fns = _elementwise_fns(torch, x, y, z, pos, X, bias, yt)
         cands.update({f"{name}/{k}": f for k, f in fns.items()})
@@ -69,8 +81,7 @@ def _elementwise(torch, quick):
 
 
 def _conv(torch, quick):
-    from .kernels import conv_inputs
-    x, w, b = (torch.tensor(v, requires_grad=True) for v in conv_inputs())
+    x, w, b = (torch.tensor(v, requires_grad=True) for v in workloads.conv_inputs())
 
     def step():
         x.grad = w.grad = b.grad = None
@@ -79,20 +90,19 @@ def _conv(torch, quick):
 
 
 def _overhead(torch, quick):
-    from .overhead import _chain, inputs
-    xv, cv = inputs()
+    xv, cv = workloads.chain_inputs()
     x = torch.tensor(xv, requires_grad=True)
     c = torch.tensor(cv)
 
     def step():
         x.grad = None
-        _chain(x, c).sum().backward()
+        workloads.chain(x, c).sum().backward()
     return {"chain": step}
 
 
 def _training(torch, quick):
-    from .training import torch_step
-    return {"mlp": torch_step(torch, "mlp"), "cnn": torch_step(torch, "cnn")}
+    return {"mlp": workloads.torch_step(torch, "mlp"),
+            "cnn": workloads.torch_step(torch, "cnn")}
 
 
 SECTIONS = {"matmul": _matmul, "elementwise": _elementwise, "conv": _conv,
@@ -102,7 +112,6 @@ SECTIONS = {"matmul": _matmul, "elementwise": _elementwise, "conv": _conv,
 def main() -> None:
     import torch
 
-    from . import timing
     section = sys.argv[1]
     timing.QUICK[0] = "--quick" in sys.argv
     cands = SECTIONS[section](torch, timing.QUICK[0])

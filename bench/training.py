@@ -3,31 +3,9 @@ MLP 784-256-128-10 (batch 128) and a small CNN on 28x28 (batch 64), BLAS and num
 kernels interleaved as in real training."""
 from __future__ import annotations
 
-import numpy as np
-
 from .timing import compare, fmt_time, header, record, table
-
-
-def mlp(nn):
-    return nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(),
-                         nn.Linear(128, 10))
-
-
-def cnn(nn):
-    return nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                         nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                         nn.Flatten(), nn.Linear(784, 10))
-
-
-def data(kind: str, seed: int = 0):
-    rng = np.random.default_rng(seed)
-    if kind == "mlp":
-        x = rng.standard_normal((128, 784)).astype(np.float32)
-        y = rng.integers(0, 10, 128)
-    else:
-        x = rng.standard_normal((64, 1, 28, 28)).astype(np.float32)
-        y = rng.integers(0, 10, 64)
-    return x, y
+from .torch_ref import torch_stats
+from .workloads import cnn, data, mlp
 
 
 def ours_step(kind: str):
@@ -52,29 +30,11 @@ def ours_step(kind: str):
     return step
 
 
-def torch_step(torch, kind: str):
-    tnn = torch.nn
-    torch.manual_seed(0)
-    model = mlp(tnn) if kind == "mlp" else cnn(tnn)
-    opt = torch.optim.SGD(model.parameters(), lr=0.01)
-    xv, yv = data(kind)
-    x, y = torch.from_numpy(xv), torch.from_numpy(yv)
-
-    def step():
-        opt.zero_grad()
-        loss = tnn.functional.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-    return step
-
-
 def bench_training() -> None:
     import autograd
 
-    from .kernels import _torch
     header("training step (forward + backward + SGD), float32")
-    tstats = _torch("training")
+    tstats = torch_stats("training")
     rows = []
     for kind, label in (("mlp", "MLP 784-256-128-10, batch 128"),
                         ("cnn", "CNN conv-relu-pool x2 + linear, 28x28, batch 64")):

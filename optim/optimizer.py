@@ -138,7 +138,7 @@ class Optimizer:
                 self._update_group(group)
                 for p in group["params"]:
                     if p.grad is not None:
-                        p._version[0] += 1  # an in-place write: stale graphs must not use p
+                        p.mark_modified()  # an in-place write: stale graphs must not use p
         return loss
 
     def _update_group(self, group: dict[str, Any]) -> None:

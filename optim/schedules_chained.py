@@ -6,8 +6,8 @@ import copy
 from collections.abc import Sequence
 from typing import Any
 
-from .lr_scheduler import LRScheduler, ReduceLROnPlateau
 from .optimizer import Optimizer
+from .schedules import LRScheduler, ReduceLROnPlateau
 
 __all__ = ["ChainedScheduler"]
 

@@ -9,8 +9,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from .lr_scheduler import LRScheduler
 from .optimizer import Optimizer
+from .schedules import LRScheduler
 
 __all__ = ["CosineAnnealingWarmRestarts", "OneCycleLR"]
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from .lr_scheduler import LambdaLR, LRScheduler
 from .optimizer import Optimizer
+from .schedules import LambdaLR, LRScheduler
 
 __all__ = ["ConstantLR", "MultiplicativeLR", "PolynomialLR"]
 

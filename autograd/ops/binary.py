@@ -10,6 +10,7 @@ import numpy as np
 from .. import dtypes
 from .. import kernels as K
 from ..function import Function
+from ..wrap import is_tensor, to_tensor, wrap
 
 
 def check_broadcast(op: str, a: np.ndarray, b: np.ndarray) -> None:
@@ -27,6 +28,34 @@ def promote(a: np.ndarray, b: np.ndarray) -> tuple:
         return a, b
     dtype = dtypes.result_type(a, b)
     return a.astype(dtype, copy=False), b.astype(dtype, copy=False)
+
+
+_WRAPPED = (bool, int, float, np.generic, complex)  # scalars that take the op's result dtype
+
+
+def as_tensor_pair(a, b) -> tuple:
+    """Both operands of a binary op as Tensors. A Python / numpy scalar becomes a 0-d array
+    of the op's result dtype (PyTorch's `result_type`: it never upcasts a tensor of its kind,
+    and an integer tensor with a Python float gives the default float dtype); tensors keep
+    their dtype here, and the op itself computes in the result dtype (see `promote`), so
+    the graph holds no extra cast nodes, as in PyTorch."""
+    if (type(b) is float or type(b) is int) and is_tensor(a) and a.data.dtype.kind == "f":
+        return a, wrap(dtypes.scalar_array(b, a.data.dtype))  # the common case
+    a_scalar, b_scalar = isinstance(a, _WRAPPED), isinstance(b, _WRAPPED)
+    if not a_scalar:
+        a = a if is_tensor(a) else _as_tensor(a)
+    if not b_scalar:
+        b = b if is_tensor(b) else _as_tensor(b)
+    if not (a_scalar or b_scalar):
+        return a, b
+    dtype = dtypes.result_type(a.data if not a_scalar else a, b.data if not b_scalar else b)
+    return (wrap(dtypes.scalar_array(a, dtype)) if a_scalar else a,
+            wrap(dtypes.scalar_array(b, dtype)) if b_scalar else b)
+
+
+def _as_tensor(x):
+    """A list or array operand as a Tensor (an array keeps its dtype)."""
+    return wrap(x) if isinstance(x, np.ndarray) else to_tensor(x)
 
 
 class _Binary(Function):
@@ -154,5 +183,4 @@ class Where(Function):
 
 
 def _const(a):
-    from ..tensor import Tensor
-    return Tensor._make(a)
+    return wrap(a)

@@ -10,13 +10,10 @@ import numpy as np
 
 from .. import dtypes
 from .. import kernels as K
+from ..wrap import wrap
 from .binary import Where, _Binary
+from .binary import as_tensor_pair as _pair
 from .registry import method
-
-
-def _pair(a, b):
-    from ..tensor import as_tensor_pair
-    return as_tensor_pair(a, b)
 
 
 def _floats(op: str, a: np.ndarray, b: np.ndarray, *, ints: str = "promote") -> tuple:
@@ -120,7 +117,7 @@ class RoundedDiv(_Binary):
 
     def backward(self, g):
         sa, sb = self.shapes
-        return g._make(np.zeros(sa, g.dtype)), g._make(np.zeros(sb, g.dtype))
+        return wrap(np.zeros(sa, g.dtype)), wrap(np.zeros(sb, g.dtype))
 
 
 def _binary_method(name: str, op: type, doc: str, *, reflected: str | None = None,

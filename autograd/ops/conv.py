@@ -105,12 +105,8 @@ class Conv2d(Function):
             # under create_graph the patches must depend on x differentiably; otherwise the
             # ones saved by forward are reused
             cols = (Im2Col.apply(x, geom=self.geom) if is_grad_enabled() and x.requires_grad
-                    else type(x)._make(self.cols))
+                    else type(x).wrap(self.cols))
             gw = (gm @ cols.reshape(n, groups, k, length).mT).sum(0).reshape(w.shape)
         if need_b:
             gb = g.sum((0, 2, 3))
         return (gx, gw, gb) if len(self.next) > 2 else (gx, gw)
-
-    def release(self) -> None:
-        super().release()
-        self.cols = None

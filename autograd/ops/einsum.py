@@ -12,7 +12,9 @@ import numpy as np
 
 from .. import dtypes
 from ..function import Function
+from ..wrap import to_tensor
 from .registry import function
+from .shape import Cat
 
 _SPARE = string.ascii_uppercase + string.ascii_lowercase
 
@@ -86,8 +88,7 @@ class Einsum(Function):
 def _tensors(op: str, tensors) -> list:
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tensors[0]
-    from ..tensor import Tensor
-    return [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    return [to_tensor(t) for t in tensors]
 
 
 @function("einsum")
@@ -142,5 +143,6 @@ def cartesian_prod(*tensors):
                                f"{tuple(t.shape)}")
     if len(ts) == 1:
         return ts[0]
-    from ..functions import stack
-    return stack([g.reshape(-1) for g in meshgrid(*ts, indexing="ij")], dim=1)
+    columns = [g.reshape(-1).unsqueeze(1) for g in meshgrid(*ts, indexing="ij")]
+    dtype = dtypes.result_type(*[c.data for c in columns])  # as autograd.stack promotes
+    return Cat.apply(*[c.astype(dtype) for c in columns], dim=1)

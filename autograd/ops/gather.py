@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..function import Function
+from ..wrap import wrap
 from .reduce import normalize_dims
 from .registry import method
 
@@ -88,7 +89,7 @@ def gather(self, dim: int, index):
 def _src(op: str, self, src, idx):
     """src as a tensor of self's dtype cut to index's shape (a number fills it)."""
     if not hasattr(src, "data"):
-        return self._make(np.full(idx.shape, src, dtype=self.data.dtype))
+        return wrap(np.full(idx.shape, src, dtype=self.data.dtype))
     if src.ndim != idx.ndim:
         raise RuntimeError(f"{op}: src of shape {tuple(src.shape)} must have the dims of "
                            f"index {idx.shape}")
@@ -111,7 +112,7 @@ class Scatter(Function):
         return out
 
     def backward(self, g):
-        return g * g._make(self.keep), Gather.apply(g, index=self.index, dim=self.dim)
+        return g * wrap(self.keep), Gather.apply(g, index=self.index, dim=self.dim)
 
 
 _REDUCES = ("sum", "prod", "mean", "amax", "amin")
@@ -178,8 +179,8 @@ class ScatterExtreme(Function):
         return out
 
     def backward(self, g):
-        return (g * g._make(self.share_self),
-                Gather.apply(g, index=self.index, dim=self.dim) * g._make(self.share_src))
+        return (g * wrap(self.share_self),
+                Gather.apply(g, index=self.index, dim=self.dim) * wrap(self.share_src))
 
 
 class ScatterProd(Function):
@@ -200,7 +201,7 @@ class ScatterProd(Function):
             raise RuntimeError("scatter_reduce: the gradient of reduce='prod' where src has "
                                "zeros is not implemented")
         gs = Gather.apply(g * self.output(), index=self.index, dim=self.dim) / src
-        return g * g._make(self.factor), gs
+        return g * wrap(self.factor), gs
 
 
 @method("scatter_reduce")
@@ -222,7 +223,7 @@ def scatter_reduce(self, dim: int, index, src, reduce: str, *, include_self: boo
     base = self
     if not include_self and reduce != "amax" and reduce != "amin":
         # the written positions start from the identity of the reduction
-        keep = self._make((~touched).astype(self.data.dtype))
+        keep = wrap((~touched).astype(self.data.dtype))
         base = self * keep
     if reduce in ("sum", "mean"):
         total = base + ScatterAddInto.apply(src, index=idx, dim=axis, shape=self.shape)
@@ -233,11 +234,11 @@ def scatter_reduce(self, dim: int, index, src, reduce: str, *, include_self: boo
         count = count + (1 if include_self else 0) * touched + ~touched
         count = count.astype(self.data.dtype) if self.data.dtype.kind == "f" else count
         if self.data.dtype.kind == "f":
-            return total / self._make(count)
-        return total.div(self._make(count), rounding_mode="floor")
+            return total / wrap(count)
+        return total.div(wrap(count), rounding_mode="floor")
     if reduce == "prod":
         if not include_self:
-            base = base + self._make(touched.astype(self.data.dtype))
+            base = base + wrap(touched.astype(self.data.dtype))
         return ScatterProd.apply(base, src, index=idx, dim=axis)
     ufunc = np.maximum if reduce == "amax" else np.minimum
     return ScatterExtreme.apply(self, src, index=idx, dim=axis, ufunc=ufunc,
@@ -283,12 +284,19 @@ def index_add(self, dim: int, index, source, *, alpha=1):
     return self + IndexAdd.apply(src, idx=(slice(None),) * axis + (idx,), shape=self.shape)
 
 
+def bool_mask(op: str, mask) -> np.ndarray:
+    """The mask of masked_fill / masked_select as a bool array (else a clear error)."""
+    m = mask.data if hasattr(mask, "data") else np.asarray(mask)
+    if m.dtype != np.bool_:
+        raise RuntimeError(f"{op}: expected a bool tensor for mask, got {m.dtype}")
+    return m
+
+
 @method("masked_fill")
 def masked_fill(self, mask, value):
     """A copy of self with value (a number or a 0-d tensor, differentiable) where mask
     (bool, broadcastable to self) holds; the gradient of self is zero there."""
     from .binary import Where
-    from .sort import bool_mask
     m = bool_mask("masked_fill", mask)
     if hasattr(value, "data"):
         if value.ndim != 0:
@@ -296,7 +304,7 @@ def masked_fill(self, mask, value):
                                f"but got a tensor of shape {tuple(value.shape)}")
         value = value.astype(self.data.dtype)
     else:
-        value = self._make(np.asarray(value).astype(self.data.dtype))
+        value = wrap(np.asarray(value).astype(self.data.dtype))
     try:
         if np.broadcast_shapes(self.shape, m.shape) != tuple(self.shape):
             raise ValueError

@@ -13,6 +13,7 @@ import operator
 import numpy as np
 
 from ..function import Function
+from ..wrap import wrap
 from .reduce import normalize_dims
 from .registry import method
 
@@ -110,7 +111,7 @@ def repeat_interleave(self, repeats=None, dim=None, *, output_size=None):
     `repeat_interleave(counts)` gives each index counts[i] times."""
     if repeats is None:  # torch.repeat_interleave(counts)
         counts = self.data
-        return self._make(np.repeat(np.arange(len(counts)), counts).astype(np.int64))
+        return wrap(np.repeat(np.arange(len(counts)), counts).astype(np.int64))
     x = self.reshape(-1) if dim is None else self
     axis = 0 if dim is None else normalize_dims("repeat_interleave", dim, x.ndim)[0]
     n = x.shape[axis] if x.ndim else 1

@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..wrap import wrap
+from .binary import as_tensor_pair as _pair
 from .binary import check_broadcast, promote
 from .registry import method
-
-
-def _pair(a, b):
-    from ..tensor import as_tensor_pair
-    return as_tensor_pair(a, b)
 
 
 def _integral(op: str, *arrays: np.ndarray) -> None:
@@ -29,7 +26,7 @@ def _bitwise(name: str, ufunc, doc: str, operator: str, reflected: str):
         _integral(name, a.data, b.data)
         if a.shape != b.shape:
             check_broadcast(name, a.data, b.data)
-        return a._make(ufunc(*promote(a.data, b.data)))
+        return wrap(ufunc(*promote(a.data, b.data)))
 
     def fn(self, other):
         return compute(*_pair(self, other))
@@ -59,7 +56,7 @@ def bitwise_not(self):
     if self.data.dtype.kind not in "iub":
         raise TypeError(f"~ (bitwise_not) is only implemented on integer and bool tensors, "
                         f"got {self.data.dtype}")
-    return self._make(np.invert(self.data))
+    return wrap(np.invert(self.data))
 
 
 method("__invert__", function=False)(lambda self: bitwise_not(self))
@@ -70,7 +67,7 @@ def _logical(name: str, ufunc):
         a, b = _pair(self, other)
         if a.shape != b.shape:
             check_broadcast(name, a.data, b.data)
-        return a._make(ufunc(a.data, b.data))
+        return wrap(ufunc(a.data, b.data))
 
     fn.__doc__ = f"a bool tensor: {name[8:]} of the truth values (non-zero is True)"
     return method(name)(fn)
@@ -93,7 +90,7 @@ def isclose(self, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bo
                            f"got rtol={rtol}, atol={atol}")
     if a.shape != b.shape:
         check_broadcast("isclose", a.data, b.data)
-    return a._make(np.isclose(a.data, b.data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    return wrap(np.isclose(a.data, b.data, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 @method("allclose")

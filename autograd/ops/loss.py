@@ -11,6 +11,7 @@ import numpy as np
 from .. import kernels as K
 from ..function import Function
 from ..grad_mode import is_grad_enabled
+from ..wrap import wrap
 
 
 class CrossEntropyIndex(Function):
@@ -27,19 +28,13 @@ class CrossEntropyIndex(Function):
         return loss * row_weight
 
     def backward(self, g):
-        from ..tensor import Tensor
-
-        scale = g * Tensor._make(self.row_weight)
+        scale = g * wrap(self.row_weight)
         if is_grad_enabled():  # create_graph: softmax recomputed from x, differentiably
             (x,) = self.inputs
             onehot = np.zeros(x.shape, dtype=x.dtype)
             onehot[np.arange(x.shape[0]), self.target] = 1
-            return scale.unsqueeze(1) * (x.softmax(1) - Tensor._make(onehot))
-        return Tensor._make(K.cross_entropy_backward(self.probs, self.target, scale.data))
-
-    def release(self) -> None:
-        super().release()
-        self.probs = None
+            return scale.unsqueeze(1) * (x.softmax(1) - wrap(onehot))
+        return wrap(K.cross_entropy_backward(self.probs, self.target, scale.data))
 
 
 class Softplus(Function):

@@ -22,6 +22,7 @@ import numpy as np
 from ..function import Function
 from ..grad_mode import is_grad_enabled
 from ..kernels.batchnorm import batch_norm_backward, batch_norm_forward
+from ..wrap import wrap
 
 
 class BatchNorm(Function):
@@ -47,16 +48,14 @@ class BatchNorm(Function):
         need = [nx is not None for nx in self.next]
         if is_grad_enabled():
             return self._backward_differentiable(x, affine, g3, need)
-        from ..tensor import Tensor
-
         gd = g3.data
         gh = gd * affine[0].data[:, None] if affine else gd
-        gx = (Tensor._make(batch_norm_backward(gh, self.xhat, self.invstd).reshape(self.shape))
+        gx = (wrap(batch_norm_backward(gh, self.xhat, self.invstd).reshape(self.shape))
               if need[0] else None)
         if not affine:
             return gx
-        gw = Tensor._make(np.sum(gd * self.xhat, axis=(0, 2))) if need[1] else None
-        gb = Tensor._make(np.sum(gd, axis=(0, 2))) if need[2] else None
+        gw = wrap(np.sum(gd * self.xhat, axis=(0, 2))) if need[1] else None
+        gb = wrap(np.sum(gd, axis=(0, 2))) if need[2] else None
         return gx, gw, gb
 
     def _backward_differentiable(self, x, affine, g3, need):
@@ -76,7 +75,3 @@ class BatchNorm(Function):
         gw = (g3 * xhat).sum((0, 2)) if need[1] else None
         gb = g3.sum((0, 2)) if need[2] else None
         return gx, gw, gb
-
-    def release(self) -> None:
-        super().release()
-        self.xhat = self.invstd = None

@@ -11,12 +11,12 @@ import numpy as np
 
 from .. import kernels as K
 from ..function import Function
+from ..wrap import wrap
 from .registry import elementwise, method
 
 
 def _zeros(g):
-    from ..tensor import Tensor
-    return Tensor._make(np.zeros(g.shape, dtype=g.dtype))
+    return wrap(np.zeros(g.shape, dtype=g.dtype))
 
 
 def _no_bool(op: str, x: np.ndarray) -> None:
@@ -85,7 +85,7 @@ def round_(self, decimals: int = 0):
         if decimals != 0:
             raise NotImplementedError(f"round: decimals={decimals} is not implemented for "
                                       f"{self.data.dtype} tensors")
-        return type(self)._make(self.data.copy())
+        return wrap(self.data.copy())
     return Round.apply(self, decimals=int(decimals))
 
 
@@ -95,7 +95,7 @@ class NanToNum(Function):
         return K.nan_to_num(x, nan, posinf, neginf)
 
     def backward(self, g):
-        return g * g._make(self.finite.astype(g.dtype))
+        return g * wrap(self.finite.astype(g.dtype))
 
 
 @method("nan_to_num")
@@ -105,13 +105,13 @@ def nan_to_num_(self, nan: float = 0.0, posinf: float | None = None,
     finite values); integer and bool tensors come back unchanged. Gradient 1 where x was
     finite, 0 elsewhere."""
     if self.data.dtype.kind != "f":
-        return type(self)._make(self.data.copy())
+        return wrap(self.data.copy())
     return NanToNum.apply(self, nan=nan, posinf=posinf, neginf=neginf)
 
 
 def _test(name: str, ufunc, doc: str):
     def test(self):
-        return type(self)._make(ufunc(self.data))
+        return wrap(ufunc(self.data))
 
     test.__doc__ = doc
     return method(name)(test)

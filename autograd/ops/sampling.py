@@ -7,6 +7,7 @@ import numpy as np
 
 from .. import dtypes
 from ..random import generator as _generator
+from ..wrap import is_tensor, wrap
 from .registry import function, method
 
 
@@ -46,7 +47,7 @@ def multinomial(self, num_samples: int, replacement: bool = False, *, generator=
             keys = rng.exponential(size=rows.shape) / p
         out = np.argsort(keys, axis=1, kind="stable")[:, :num_samples]
     out = out.astype(np.int64)
-    return self._make(out[0] if w.ndim == 1 else out)
+    return wrap(out[0] if w.ndim == 1 else out)
 
 
 @method("bernoulli")
@@ -60,7 +61,7 @@ def bernoulli(self, p=None, *, generator=None):
     if (prob < 0).any() or (prob > 1).any() or np.isnan(prob).any():
         raise RuntimeError("bernoulli: expected every probability in [0, 1]")
     u = _generator(generator).random(self.shape)
-    return self._make((u < prob).astype(self.data.dtype))
+    return wrap((u < prob).astype(self.data.dtype))
 
 
 @function("normal")
@@ -69,10 +70,9 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, requires_gra
     """Samples of N(mean, std^2): mean and std tensors (broadcast) or numbers (then `size`
     gives the shape). No gradient flows to mean or std (PyTorch's is zero)."""
     from .. import devices
-    from ..tensor import Tensor
     devices.resolve(device, "normal")
-    m = mean.data if isinstance(mean, Tensor) else None
-    s = std.data if isinstance(std, Tensor) else None
+    m = mean.data if is_tensor(mean) else None
+    s = std.data if is_tensor(std) else None
     for x in (m, s):
         if x is not None and x.dtype.kind != "f":
             raise NotImplementedError(f"normal: not implemented for {x.dtype} tensors "
@@ -91,5 +91,5 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, requires_gra
     eps = _generator(generator).standard_normal(shape)
     loc = mean if m is None else m
     scale = std if s is None else s
-    out = Tensor._make((loc + scale * eps).astype(dt))
+    out = wrap((loc + scale * eps).astype(dt))
     return out.requires_grad_(True) if requires_grad else out

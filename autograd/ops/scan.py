@@ -11,6 +11,7 @@ from collections import namedtuple
 import numpy as np
 
 from ..function import Function
+from ..wrap import wrap
 from .binary import Where, _const
 from .gather import Gather
 from .reduce import normalize_dims
@@ -102,7 +103,7 @@ def _cum_extreme(op: str, self, dim, better):
     axis = _axis(op, self, dim)
     x = self.data
     if x.ndim == 0:
-        return CumResult(self.clone(), self._make(np.zeros((), np.int64)))
+        return CumResult(self.clone(), wrap(np.zeros((), np.int64)))
     values = better.accumulate(x, axis=axis)
     shape = [1] * x.ndim
     shape[axis] = x.shape[axis]
@@ -110,7 +111,7 @@ def _cum_extreme(op: str, self, dim, better):
     with np.errstate(invalid="ignore"):
         hit = (x == values) | (np.isnan(x) if x.dtype.kind == "f" else False)
     indices = np.maximum.accumulate(np.where(hit, pos, 0), axis=axis).astype(np.int64)
-    return CumResult(Gather.apply(self, index=indices, dim=axis), self._make(indices))
+    return CumResult(Gather.apply(self, index=indices, dim=axis), wrap(indices))
 
 
 @method("cummax")

@@ -10,7 +10,8 @@ from collections import namedtuple
 
 import numpy as np
 
-from .gather import Gather
+from ..wrap import wrap
+from .gather import Gather, bool_mask
 from .reduce import normalize_dims
 from .registry import method
 
@@ -32,7 +33,7 @@ def _order(x: np.ndarray, axis: int, descending: bool) -> np.ndarray:
 
 
 def _select(self, indices: np.ndarray, axis: int):
-    return SortResult(Gather.apply(self, index=indices, dim=axis), self._make(indices))
+    return SortResult(Gather.apply(self, index=indices, dim=axis), wrap(indices))
 
 
 @method("sort")
@@ -40,7 +41,7 @@ def sort(self, dim: int = -1, descending: bool = False, *, stable: bool = False)
     """(values, indices) sorted along dim, ascending unless `descending`; stable always."""
     if self.ndim == 0:
         _axis("sort", self, dim)
-        return SortResult(self.clone(), self._make(np.zeros((), np.int64)))
+        return SortResult(self.clone(), wrap(np.zeros((), np.int64)))
     axis = _axis("sort", self, dim)
     return _select(self, _order(self.data, axis, descending).astype(np.int64), axis)
 
@@ -50,9 +51,9 @@ def argsort(self, dim: int = -1, descending: bool = False, *, stable: bool = Fal
     """The indices that sort self along dim (stable)."""
     if self.ndim == 0:
         _axis("argsort", self, dim)
-        return self._make(np.zeros((), np.int64))
+        return wrap(np.zeros((), np.int64))
     axis = _axis("argsort", self, dim)
-    return self._make(_order(self.data, axis, descending).astype(np.int64))
+    return wrap(_order(self.data, axis, descending).astype(np.int64))
 
 
 @method("topk")
@@ -64,7 +65,7 @@ def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True)
         raise RuntimeError(f"topk: selected index k={k} out of range for dim {dim} of size "
                            f"{n} (shape {tuple(self.shape)})")
     if self.ndim == 0:
-        return sort(self) if k else SortResult(self.reshape(-1)[:0], self._make(
+        return sort(self) if k else SortResult(self.reshape(-1)[:0], wrap(
             np.zeros(0, np.int64)))
     order = _order(self.data, axis, largest)
     return _select(self, np.take(order, np.arange(k), axis=axis).astype(np.int64), axis)
@@ -79,13 +80,13 @@ def kthvalue(self, k: int, dim: int = -1, keepdim: bool = False):
         raise RuntimeError(f"kthvalue: selected number k={k} out of range for dim {dim} of "
                            f"size {n} (shape {tuple(self.shape)})")
     if self.ndim == 0:
-        return SortResult(self.clone(), self._make(np.zeros((), np.int64)))
+        return SortResult(self.clone(), wrap(np.zeros((), np.int64)))
     order = _order(self.data, axis, False)
     idx = np.take(order, [k - 1], axis=axis).astype(np.int64)
     values, indices = _select(self, idx, axis)
     if keepdim:
         return SortResult(values, indices)
-    return SortResult(values.squeeze(axis), self._make(np.squeeze(idx, axis)))
+    return SortResult(values.squeeze(axis), wrap(np.squeeze(idx, axis)))
 
 
 @method("unique")
@@ -96,12 +97,12 @@ def unique(self, sorted: bool = True, return_inverse: bool = False,
     axis = None if dim is None else _axis("unique", self, dim)
     values, inverse, counts = np.unique(self.data, return_inverse=True, return_counts=True,
                                         axis=axis)
-    out = [self._make(values)]
+    out = [wrap(values)]
     if return_inverse:
-        out.append(self._make(inverse.reshape(self.shape if axis is None else -1)
+        out.append(wrap(inverse.reshape(self.shape if axis is None else -1)
                               .astype(np.int64)))
     if return_counts:
-        out.append(self._make(counts.astype(np.int64)))
+        out.append(wrap(counts.astype(np.int64)))
     return out[0] if len(out) == 1 else tuple(out)
 
 
@@ -111,17 +112,10 @@ def nonzero(self, *, as_tuple: bool = False):
     1-D tensor per dim."""
     found = np.nonzero(np.atleast_1d(self.data))
     if as_tuple:
-        return tuple(self._make(i.astype(np.int64)) for i in found)
+        return tuple(wrap(i.astype(np.int64)) for i in found)
     if self.ndim == 0:
-        return self._make(np.zeros((int(bool(self.data)), 0), np.int64))
-    return self._make(np.stack(found, axis=1).astype(np.int64))
-
-
-def bool_mask(op: str, mask) -> np.ndarray:
-    m = mask.data if hasattr(mask, "data") else np.asarray(mask)
-    if m.dtype != np.bool_:
-        raise RuntimeError(f"{op}: expected a bool tensor for mask, got {m.dtype}")
-    return m
+        return wrap(np.zeros((int(bool(self.data)), 0), np.int64))
+    return wrap(np.stack(found, axis=1).astype(np.int64))
 
 
 @method("masked_select")

@@ -6,6 +6,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from ..wrap import wrap
 from .reduce import SelectAlong, normalize_dims
 from .registry import function, method
 
@@ -35,21 +36,21 @@ def median(self, dim=None, keepdim: bool = False):
     x = self.data
     if dim is None:
         if x.size == 0:
-            return self._make(np.asarray(np.nan, dtype=x.dtype if x.dtype.kind == "f"
+            return wrap(np.asarray(np.nan, dtype=x.dtype if x.dtype.kind == "f"
                                          else np.float32))
         flat = self.reshape(-1)
         idx = _median_index(x.reshape(-1), 0)
         return SelectAlong.apply(flat, index=np.asarray(idx), dim=0, keepdim=False)
     if x.ndim == 0:
         normalize_dims("median", dim, 0)
-        return MedianResult(self.clone(), self._make(np.zeros((), np.int64)))
+        return MedianResult(self.clone(), wrap(np.zeros((), np.int64)))
     (axis,) = normalize_dims("median", dim, x.ndim)
     if x.shape[axis] == 0:
         raise IndexError(f"median: cannot compute the median of dim {dim} of size 0 (shape "
                          f"{tuple(x.shape)})")
     idx = _median_index(x, axis)
     values = SelectAlong.apply(self, index=idx, dim=axis, keepdim=keepdim)
-    return MedianResult(values, self._make(np.expand_dims(idx, axis) if keepdim else idx))
+    return MedianResult(values, wrap(np.expand_dims(idx, axis) if keepdim else idx))
 
 
 @method("aminmax")
@@ -66,7 +67,7 @@ def aminmax(self, *, dim=None, keepdim: bool = False):
 def count_nonzero(self, dim=None):
     """The number of non-zero elements (over dim: an int or a tuple of ints), as int64."""
     axes = normalize_dims("count_nonzero", dim, self.ndim)
-    return self._make(np.asarray(np.count_nonzero(self.data, axis=axes), dtype=np.int64))
+    return wrap(np.asarray(np.count_nonzero(self.data, axis=axes), dtype=np.int64))
 
 
 def _moments(op: str, input, dim, unbiased, keepdim, correction, std: bool):

@@ -7,6 +7,7 @@ import numpy as np
 from .. import dtypes
 from .. import kernels as K
 from ..function import Function
+from ..wrap import wrap
 from .registry import elementwise
 
 
@@ -168,8 +169,7 @@ class PowScalar(Function):
     def backward(self, g):
         (x,) = self.inputs
         if self.p == 0:  # PyTorch: zeros (not g * 0, which is NaN where g is inf)
-            from ..tensor import Tensor
-            return Tensor._make(np.zeros(x.shape, dtype=g.dtype))
+            return wrap(np.zeros(x.shape, dtype=g.dtype))
         if self.p == 1:
             return g
         if self.p == 2:

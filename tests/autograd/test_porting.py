@@ -25,21 +25,17 @@ def _run(code: str, timeout: float = 120) -> str:
 
 
 # ---- 1. lazy sub-namespaces ----------------------------------------------------------------
-def test_import_autograd_is_fast_and_imports_neither_nn_nor_optim() -> None:
-    code = """
-        import sys, time
-        start = time.perf_counter()
+def test_import_autograd_imports_neither_nn_nor_optim_nor_heavy_packages() -> None:
+    """`import autograd` stays light: the facade resolves nn and optim on first use, and
+    numba, mpi4py, graphviz and matplotlib load only when used. (The import time itself is
+    reported by `python -m bench --only startup`; timings never decide a test.)"""
+    out = _run("""
+        import sys
         import autograd
-        elapsed = time.perf_counter() - start
-        print(elapsed, *sorted(m for m in sys.modules
-                               if m.split(".")[0] in ("nn", "optim", "numba")))
-    """
-    times = []
-    for _ in range(3):  # the best of three runs: a loaded machine only slows a run down
-        elapsed, *loaded = _run(code).split()
-        assert loaded == []
-        times.append(float(elapsed))
-    assert min(times) <= 0.3, times
+        print(*sorted(m for m in sys.modules if m.split(".")[0] in
+                      ("nn", "optim", "numba", "mpi4py", "graphviz", "matplotlib", "scipy")))
+    """)
+    assert out.split() == []
 
 
 def test_sub_namespaces_resolve_lazily_to_the_packages() -> None:
