@@ -138,7 +138,11 @@ _LAZY = {"distributed": ".distributed", "nn": "nn", "optim": "optim"}
 
 def __getattr__(name: str):
     """`autograd.distributed`, `autograd.nn` (nn.functional, nn.init, nn.utils) and
-    `autograd.optim` (optim.lr_scheduler) load on first use."""
+    `autograd.optim` (optim.lr_scheduler) load on first use; `autograd.autograd` is this
+    module itself, so `torch.autograd.grad` works after `import autograd as torch`."""
+    if name == "autograd":  # torch.autograd.grad, torch.autograd.functional.jacobian, ...
+        import sys
+        return sys.modules[__name__]
     if name in _LAZY:
         import importlib
         module = importlib.import_module(_LAZY[name], __name__ if name == "distributed"

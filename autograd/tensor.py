@@ -375,8 +375,14 @@ class Tensor:
     def __abs__(self):
         return unary.Abs.apply(self)
 
-    add = __add__
-    sub = __sub__
+    def add(self, other, *, alpha=1):
+        """self + alpha * other, as torch.add."""
+        return self + (other if alpha == 1 else other * alpha)
+
+    def sub(self, other, *, alpha=1):
+        """self - alpha * other, as torch.sub."""
+        return self - (other if alpha == 1 else other * alpha)
+
     mul = __mul__
     matmul = __matmul__
     neg = __neg__

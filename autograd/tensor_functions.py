@@ -10,7 +10,8 @@ from .tensor import Tensor
 _NAMES = ("abs", "argmax", "argmin", "amax", "amin", "clamp", "clip", "flatten", "log_softmax",
           "logsumexp", "max", "mean", "min", "norm", "permute", "prod", "reshape", "softmax",
           "squeeze", "std", "sum", "transpose", "unsqueeze", "var", "chunk", "split", "square",
-          "neg", "pow", "all", "any", "numel", "clone", "detach")
+          "neg", "pow", "all", "any", "numel", "clone", "detach", "add", "sub", "mul", "eq",
+          "ne", "gt", "ge", "lt", "le", "broadcast_to")
 
 
 def _forward(name: str):

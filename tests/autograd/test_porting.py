@@ -510,3 +510,26 @@ def test_method_functions_are_differentiable() -> None:
     assert autograd.gradcheck(lambda t: autograd.flatten(autograd.softmax(t, 1)), (x,))
     assert autograd.gradcheck(lambda t: autograd.max(t, 1).values, (x,))
     assert autograd.gradcheck(lambda t: autograd.sum(t * t, 0), (x,))
+
+
+def test_torch_autograd_namespace_and_arithmetic_functions() -> None:
+    """`torch.autograd.grad` and `torch.add(a, b, alpha=)` run unchanged after the rewrite."""
+    import autograd as torch
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    y = torch.tensor([3.0, 1.0])
+    assert torch.autograd is torch
+    (g,) = torch.autograd.grad((x ** 3).sum(), x)
+    np.testing.assert_allclose(g.data, [3.0, 12.0])
+    np.testing.assert_allclose(torch.autograd.functional.jacobian(lambda a: a * a, x).data,
+                               [[2.0, 0.0], [0.0, 4.0]])
+    np.testing.assert_allclose(torch.add(x, y, alpha=2).data, [7.0, 4.0])
+    np.testing.assert_allclose(torch.sub(x, y, alpha=0.5).data, [-0.5, 1.5])
+    np.testing.assert_allclose(x.add(y, alpha=-1).data, [-2.0, 1.0])
+    np.testing.assert_allclose(torch.mul(x, y).data, [3.0, 2.0])
+    assert torch.gt(x, y).data.tolist() == [False, True]
+    assert torch.le(x, y).data.tolist() == [True, False]
+    assert torch.broadcast_to(y, (2, 2)).shape == (2, 2)
+    torch.add(x, y, alpha=3).sum().backward()
+    np.testing.assert_allclose(x.grad.data, [1.0, 1.0])
+    with pytest.raises(TypeError, match="add"):
+        torch.add([1.0], y)
