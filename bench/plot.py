@@ -224,7 +224,7 @@ def write_charts(results: list, outdir: str, meta: dict | None = None) -> list:
         _grouped(fig, {r["model"]: {k: v * 1e3 for k, v in r["seconds"].items()}
                        for r in rows}, "ms per step")
         paths.append(_save(fig, outdir, "training", "training step (forward + backward + "
-                           "SGD)", note))
+                           "optimizer step)", note))
     if rows := _rows(results, "startup"):
         fig = _figure(7, 2.5)
         _grouped(fig, {r["case"]: {"import": r["import"], "first step": r["first_step"]}

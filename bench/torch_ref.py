@@ -101,8 +101,7 @@ def _overhead(torch, quick):
 
 
 def _training(torch, quick):
-    return {"mlp": workloads.torch_step(torch, "mlp"),
-            "cnn": workloads.torch_step(torch, "cnn")}
+    return {kind: workloads.torch_step(torch, kind) for kind in workloads.MODELS}
 
 
 SECTIONS = {"matmul": _matmul, "elementwise": _elementwise, "conv": _conv,

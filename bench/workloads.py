@@ -55,30 +55,88 @@ def cnn(nn):
                          nn.Flatten(), nn.Linear(784, 10))
 
 
-def data(kind: str, seed: int = 0):
+# the tiny GPT (nanoGPT's character-level shape): vocabulary, tokens, width, heads, layers, batch
+GPT = {"vocab": 65, "tokens": 64, "width": 128, "heads": 4, "layers": 2, "batch": 16}
+
+
+def tiny_gpt(nn):
+    """Token + learned position embeddings, 2 pre-norm causal TransformerEncoderLayers
+    (4 heads, feed-forward 512, GELU, no dropout), a final LayerNorm and a linear head to the
+    vocabulary; called as model(tokens, positions, causal_mask)."""
+    v, t, e = GPT["vocab"], GPT["tokens"], GPT["width"]
+
+    class TinyGPT(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.tok = nn.Embedding(v, e)
+            self.pos = nn.Embedding(t, e)
+            layer = nn.TransformerEncoderLayer(e, GPT["heads"], dim_feedforward=4 * e,
+                                               dropout=0.0, activation="gelu", batch_first=True,
+                                               norm_first=True)
+            self.blocks = nn.TransformerEncoder(layer, GPT["layers"], enable_nested_tensor=False)
+            self.ln_f = nn.LayerNorm(e)
+            self.head = nn.Linear(e, v)
+
+        def forward(self, idx, positions, mask):
+            h = self.tok(idx) + self.pos(positions)
+            return self.head(self.ln_f(self.blocks(h, mask=mask, is_causal=True)))
+    return TinyGPT()
+
+
+def causal_mask(n: int):
+    """(n, n) float32 additive mask: -inf above the diagonal (what PyTorch's
+    Transformer.generate_square_subsequent_mask returns)."""
+    return np.triu(np.full((n, n), -np.inf, np.float32), 1)
+
+
+def data(kind: str, seed: int = 0) -> tuple:
+    """The model's inputs then the targets, as numpy arrays: random images/features with
+    random labels, or for the tiny GPT random tokens (plus positions and the causal mask)
+    with the next token as target."""
     rng = np.random.default_rng(seed)
     if kind == "mlp":
         x = rng.standard_normal((128, 784)).astype(np.float32)
         y = rng.integers(0, 10, 128)
-    else:
+    elif kind == "cnn":
         x = rng.standard_normal((64, 1, 28, 28)).astype(np.float32)
         y = rng.integers(0, 10, 64)
+    elif kind == "tiny_gpt":
+        t = GPT["tokens"]
+        seq = rng.integers(0, GPT["vocab"], (GPT["batch"], t + 1), dtype=np.int64)
+        return (np.ascontiguousarray(seq[:, :-1]), np.arange(t, dtype=np.int64),
+                causal_mask(t), np.ascontiguousarray(seq[:, 1:]))
+    else:
+        raise ValueError(f"bench workloads: unknown model {kind!r}; choose from {MODELS}")
     return x, y
 
 
-def torch_step(torch, kind: str):
-    """A closure running one SGD step of PyTorch's model (the twin of training.ours_step)."""
-    tnn = torch.nn
-    torch.manual_seed(0)
-    model = mlp(tnn) if kind == "mlp" else cnn(tnn)
-    opt = torch.optim.SGD(model.parameters(), lr=0.01)
-    xv, yv = data(kind)
-    x, y = torch.from_numpy(xv), torch.from_numpy(yv)
+MODELS = {"mlp": mlp, "cnn": cnn, "tiny_gpt": tiny_gpt}
+
+
+def train_step(lib, nn, F, optim, kind: str):
+    """A closure running one training step (zero_grad, forward, cross-entropy, backward,
+    optimizer step) of model `kind` in library `lib` (autograd or torch, with its nn, nn.functional
+    and optim): SGD(lr=0.01) for the MLP and CNN, AdamW(lr=3e-4) for the tiny GPT. Both sides
+    build their model through this one function, so they time the same thing."""
+    lib.manual_seed(0)
+    model = MODELS[kind](nn)
+    opt = (optim.AdamW(model.parameters(), lr=3e-4) if kind == "tiny_gpt"
+           else optim.SGD(model.parameters(), lr=0.01))
+    *inputs, y = (lib.tensor(a) for a in data(kind))
+    y = y.reshape(-1)
 
     def step():
         opt.zero_grad()
-        loss = tnn.functional.cross_entropy(model(x), y)
+        out = model(*inputs)
+        if out.ndim == 3:  # (batch, tokens, vocab) logits: one prediction per token
+            out = out.reshape(-1, out.shape[-1])
+        loss = F.cross_entropy(out, y)
         loss.backward()
         opt.step()
         return loss
     return step
+
+
+def torch_step(torch, kind: str):
+    """PyTorch's training step of model `kind` (the twin of training.ours_step)."""
+    return train_step(torch, torch.nn, torch.nn.functional, torch.optim, kind)

@@ -1,5 +1,6 @@
 """python -m bench --plot: a quick real run writes valid PNG charts, every section has its chart,
-and the ratio chart's numbers are time(ours) / time(reference); the distributed section (2 MPI
+and the ratio chart's numbers are time(ours) / time(reference); the training section times the
+MLP, the CNN and the tiny GPT (whose workload is checked on its own); the distributed section (2 MPI
 ranks against 2 threads) runs for real under mpiexec and is skipped, with one line, without MPI."""
 from __future__ import annotations
 
@@ -59,6 +60,8 @@ def fake_results(torch: bool = True) -> list:
          "seconds": {"ours (numba)": 1e-3, "ours (numpy backend)": 4e-3, **t}},
         {"section": "training", "model": "cnn",
          "seconds": {"ours (numba)": 4e-3, "ours (numpy backend)": 8e-3, **t}},
+        {"section": "training", "model": "tiny_gpt",
+         "seconds": {"ours (numba)": 6e-3, "ours (numpy backend)": 3e-3, **t}},
         {"section": "startup", "case": "warm (full cache)", "import": 0.2, "first_step": 0.9,
          "second_step": 0.001},
         {"section": "distributed", "model": "demo cnn", "global_batch": 64, "ratio": 1.25,
@@ -71,7 +74,7 @@ def test_ratios_are_time_ours_over_reference():
     want = [("matmul f32 n=64", 50 / 40, 80 / 40), ("matmul f32 n=256", 0.8, 1.25),
             ("add f32", 0.5, 0.25), ("exp f32", 2.0, 1.0), ("conv2d fwd+bwd", 0.5, 1.5),
             ("per-op overhead", None, 0.75), ("training step mlp", 0.25, 0.5),
-            ("training step cnn", 0.5, 2.0)]
+            ("training step cnn", 0.5, 2.0), ("training step tiny_gpt", 2.0, 3.0)]
     assert [r[0] for r in got] == [w[0] for w in want]
     for (_, a, b), (_, wa, wb) in zip(got, want):
         assert a == pytest.approx(wa) if wa is not None else a is None
@@ -91,6 +94,57 @@ def test_every_section_gets_a_chart(tmp_path):
     for p in paths:
         w, h = png_size(Path(p))
         assert w >= 500 and h >= 200
+
+
+def test_tiny_gpt_workload():
+    """The tiny GPT's data are next-token pairs under a causal mask, its step is seeded, starts
+    near the uniform loss ln(65), learns, and gives the same losses on both backends."""
+    import math
+
+    import numpy as np
+
+    import autograd
+    from bench import workloads
+    from bench.training import LABELS, ours_step
+
+    assert list(LABELS) == list(workloads.MODELS) == ["mlp", "cnn", "tiny_gpt"]
+    idx, pos, mask, y = workloads.data("tiny_gpt")
+    assert idx.shape == y.shape == (16, 64) and idx.dtype == y.dtype == np.int64
+    assert np.array_equal(idx[:, 1:], y[:, :-1]) and idx.min() >= 0 and y.max() < 65
+    assert np.array_equal(pos, np.arange(64)) and mask.dtype == np.float32
+    assert np.isneginf(mask[0, 1]) and mask[1, 0] == 0 and mask[5, 5] == 0
+    assert np.array_equal(np.isneginf(mask), np.triu(np.ones((64, 64), bool), 1))
+    model = workloads.tiny_gpt(__import__("nn"))
+    assert sum(p.numel() for p in model.parameters()) == (
+        2 * 65 * 128 + 64 * 128 + 65 + 2 * 128  # token emb + head, positions, head bias, ln_f
+        + 2 * (4 * 128 * 128 + 4 * 128 + 2 * 128 * 512 + 512 + 128 + 4 * 128))  # 2 layers
+    losses = {}
+    for backend in ("numba", "numpy"):
+        autograd.set_backend(backend)
+        try:
+            step = ours_step("tiny_gpt")
+            losses[backend] = [step().item() for _ in range(4)]
+        finally:
+            autograd.set_backend("numba")
+    first = losses["numba"]
+    assert abs(first[0] - math.log(65)) < 0.5, first
+    assert first[-1] < first[0] - 0.05, first  # AdamW steps lower the loss
+    assert np.allclose(losses["numpy"], first, rtol=1e-4), losses
+    assert ours_step("tiny_gpt")().item() == first[0]  # seeded: the same first loss
+
+
+def test_quick_training_section_has_every_model(tmp_path):
+    """A real quick run of the training section records one row per model, tiny GPT included."""
+    js = tmp_path / "r.json"
+    proc = subprocess.run([sys.executable, "-m", "bench", "--quick", "--only", "training",
+                           "--json", str(js)], cwd=ROOT, env=_bench_env(), capture_output=True,
+                          text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = [r for r in json.loads(js.read_text())["results"] if r["section"] == "training"]
+    assert [r["model"] for r in rows] == ["mlp", "cnn", "tiny_gpt"]
+    for r in rows:
+        assert 0 < r["seconds"]["ours (numba)"] < 10 and 0 < r["seconds"]["ours (numpy backend)"]
+    assert "tiny GPT 2 layers x 4 heads" in proc.stdout
 
 
 def test_plot_from_json_file(tmp_path):
