@@ -12,8 +12,8 @@ import platform
 import sys
 import time
 
-SECTIONS = ("matmul", "elementwise", "threshold", "conv", "overhead", "training", "startup",
-            "distributed")
+SECTIONS = ("matmul", "gemm", "elementwise", "threshold", "conv", "overhead", "training",
+            "startup", "distributed")
 
 
 def _loadavg() -> str:
@@ -48,7 +48,7 @@ def main(argv=None) -> int:
 
     import autograd
 
-    from . import distributed, kernels, overhead, startup, training
+    from . import distributed, gemm, kernels, overhead, startup, training
 
     print(f"numbagrad bench{' --quick' if args.quick else ''}: python {platform.python_version()}"
           f", numpy {np.__version__}, numba {numba.__version__} "
@@ -60,7 +60,8 @@ def main(argv=None) -> int:
     load_start = _loadavg()
     print(f"load average at start: {load_start} (other processes on this machine distort "
           f"timings; ratios are measured side by side to limit that)")
-    run = {"matmul": kernels.bench_matmul, "elementwise": kernels.bench_elementwise,
+    run = {"matmul": kernels.bench_matmul, "gemm": gemm.bench_gemm,
+           "elementwise": kernels.bench_elementwise,
            "threshold": kernels.bench_threshold, "conv": kernels.bench_conv,
            "overhead": overhead.bench_overhead, "training": training.bench_training,
            "startup": startup.bench_startup, "distributed": distributed.bench_distributed}

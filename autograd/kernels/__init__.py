@@ -29,6 +29,7 @@ from .elementwise import (
     tanh,
     where,
 )
+from .gemm import gemm
 from .linalg import matmul
 from .policy import get_backend, set_backend
 from .reduce import amax, amin, logsumexp, prod, sum, sum_to_shape
@@ -50,6 +51,7 @@ __all__ = [
                           "declare",
                           "div",
                           "exp",
+                          "gemm",
                           "get_backend",
                           "leaky_relu",
                           "log",

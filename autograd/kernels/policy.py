@@ -69,8 +69,14 @@ BATCHNORM = Thresholds("batchnorm", 1 << 10, 1 << 15)
 CONV = Thresholds("conv", 0, 1 << 14)          # col2im (im2col is numpy's: faster here)
 POOL = Thresholds("pool", 0, 1 << 14)
 OPTIMIZER = Thresholds("optimizer", 0, NEVER)  # fused updates: one serial loop per parameter
+# autograd.kernels.gemm, counted in multiply-adds (m * k * n per product): it never hands off
+# to numpy (it is the numba GEMM, called by name); a product above 2^21 MACs (~128^3) runs
+# parallel, and a batch of products each below that runs one product per thread. `@`,
+# Linear and attention do not call it: BLAS measured faster (`python -m bench --only gemm`).
+GEMM = Thresholds("gemm", 0, 1 << 21)
 
-FAMILIES = {t.name: t for t in (ELEMENTWISE, REDUCE, SOFTMAX, BATCHNORM, CONV, POOL, OPTIMIZER)}
+FAMILIES = {t.name: t for t in (ELEMENTWISE, REDUCE, SOFTMAX, BATCHNORM, CONV, POOL, OPTIMIZER,
+                                GEMM)}
 _ufunc = {"threaded_ufunc_above": 1 << 16}
 
 

@@ -19,6 +19,7 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("GOMP_SPINCOUNT", "0")
 
-from . import batchnorm, conv, elementwise, linalg, pool, reduce, softmax_ce
+from . import batchnorm, conv, elementwise, gemm, linalg, pool, reduce, softmax_ce
 
-__all__ = ["batchnorm", "conv", "elementwise", "linalg", "pool", "reduce", "softmax_ce"]
+__all__ = ["batchnorm", "conv", "elementwise", "gemm", "linalg", "pool", "reduce",
+           "softmax_ce"]
