@@ -26,7 +26,7 @@ def bench_matmul() -> None:
 
 
 def _bench_matmul() -> None:
-    from .blocked_gemm import matmul_blocked
+    from autograd.kernels import gemm
 
     pk = machine.peak()
     header("matmul C = A @ B (square n x n), GFLOP/s: median (slowest-fastest), % of peak")
@@ -43,7 +43,7 @@ def _bench_matmul() -> None:
         for n in sizes:
             a = rng.standard_normal((n, n)).astype(dt)
             b = rng.standard_normal((n, n)).astype(dt)
-            cands = {"blocked": lambda a=a, b=b: matmul_blocked(a, b),
+            cands = {"gemm": lambda a=a, b=b: gemm(a, b),
                      "dispatched": lambda a=a, b=b: dispatched(a, b),
                      "numpy": lambda a=a, b=b: np.matmul(a, b)}
             # OpenBLAS's worker threads spin ~70 ms after each call and would steal a core
@@ -59,7 +59,7 @@ def _bench_matmul() -> None:
             for k in st:
                 med, lo, hi = g[k]
                 row.append(f"{med:6.1f} ({lo:.0f}-{hi:.0f}) {100 * med / peak:3.0f}%")
-            row += [f"{g['blocked'][0] / g['numpy'][0]:.2f}",
+            row += [f"{g['gemm'][0] / g['numpy'][0]:.2f}",
                     f"{g['dispatched'][0] / g['numpy'][0]:.2f}"]
             if tstats:
                 row.append(f"{g['dispatched'][0] / g['torch'][0]:.2f}")
@@ -68,9 +68,9 @@ def _bench_matmul() -> None:
                    gflops={k: v[0] for k, v in g.items()},
                    gflops_min={k: v[1] for k, v in g.items()},
                    gflops_max={k: v[2] for k, v in g.items()}, peak=peak)
-    cols = ["dtype", "n", "blocked (ours)", "dispatched (ours)", "numpy (OpenBLAS)"]
+    cols = ["dtype", "n", "gemm (ours)", "dispatched (ours)", "numpy (OpenBLAS)"]
     cols += ["torch"] if tstats else []
-    cols += ["blocked/numpy", "dispatched/numpy"] + (["dispatched/torch"] if tstats else [])
+    cols += ["gemm/numpy", "dispatched/numpy"] + (["dispatched/torch"] if tstats else [])
     table(cols, rows)
 
 

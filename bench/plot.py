@@ -30,14 +30,14 @@ def _who(name: str) -> str:
         return "torch"
     if "numpy" in n and "backend" not in n:
         return "numpy"
-    return "ours" if ("ours" in n or n in ("dispatched", "blocked")) else "other"
+    return "ours" if ("ours" in n or n in ("dispatched", "gemm")) else "other"
 
 
 def _color(name: str) -> str:
     """The same colour for the same kind of candidate in every chart: ours blue (our second
     variant green, the numpy backend purple), numpy orange, PyTorch red."""
     n = name.lower()
-    if "blocked" in n or "no_grad" in n:
+    if n == "gemm" or "no_grad" in n:
         return COLORS["other"]
     if "numpy backend" in n:
         return "tab:purple"

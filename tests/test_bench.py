@@ -36,12 +36,12 @@ def fake_results(torch: bool = True) -> list:
     t = {"torch": 2e-3} if torch else {}
     return [
         {"section": "matmul", "dtype": "float32", "n": 64, "peak": 200.0,
-         "gflops": {"blocked": 20.0, "dispatched": 40.0, "numpy": 50.0,
+         "gflops": {"gemm": 20.0, "dispatched": 40.0, "numpy": 50.0,
                     **({"torch": 80.0} if torch else {})},
-         "gflops_min": {"blocked": 18.0, "dispatched": 35.0, "numpy": 45.0, "torch": 70.0},
-         "gflops_max": {"blocked": 21.0, "dispatched": 42.0, "numpy": 52.0, "torch": 90.0}},
+         "gflops_min": {"gemm": 18.0, "dispatched": 35.0, "numpy": 45.0, "torch": 70.0},
+         "gflops_max": {"gemm": 21.0, "dispatched": 42.0, "numpy": 52.0, "torch": 90.0}},
         {"section": "matmul", "dtype": "float32", "n": 256, "peak": 200.0,
-         "gflops": {"blocked": 60.0, "dispatched": 100.0, "numpy": 80.0,
+         "gflops": {"gemm": 60.0, "dispatched": 100.0, "numpy": 80.0,
                     **({"torch": 125.0} if torch else {})}},
         {"section": "memory", "gbps": 30.0, "copy": 20.0, "triad": 30.0},
         {"section": "elementwise", "dtype": "float32", "kernel": "add",

@@ -1,7 +1,7 @@
-"""numba backend's matmul: BLAS through numpy (OpenBLAS beat our blocked numba GEMM at every
-size measured; that kernel lives in bench/blocked_gemm.py, where `python -m bench --only
-matmul` still measures it). What this adds to the reference: float inputs must be at least
-2-D, as the op guarantees (a clear error rather than numpy's 1-D semantics)."""
+"""numba backend's matmul: BLAS through numpy (numbagrad's own `autograd.kernels.gemm` is not
+yet faster anywhere `@` is used; `python -m bench --only matmul,gemm` measures both). What this
+adds to the reference: float inputs must be at least 2-D, as the op guarantees (a clear error
+rather than numpy's 1-D semantics)."""
 from __future__ import annotations
 
 import numpy as np
