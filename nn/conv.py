@@ -13,45 +13,35 @@ from .module import Module
 from .parameter import Parameter
 
 
-class Conv2d(Module):
-    """y[n, o] = b[o] + sum_c w[o, c] (star) x[n, c] over (N, C_in, H, W) input.
+class _ConvNd(Module):
+    """What Conv1d and Conv2d share: argument checks, the weight (C_out, C_in/groups, *k) and
+    bias, PyTorch's default init. `ntuple(value, name)` turns an argument into the layer's
+    tuple of per-dimension values."""
 
-    kernel_size, stride, padding and dilation take an int or a pair; padding may also be
-    "valid" or "same" (stride 1). groups splits the channels into independent blocks.
-    Default init as PyTorch: weight ~ kaiming_uniform_(a=sqrt(5)), bias ~ U(-1/sqrt(fan_in),
-    1/sqrt(fan_in)) with fan_in = C_in/groups * kh * kw."""
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
-                 dtype=None):
+    def __init__(self, name: str, ntuple, in_channels: int, out_channels: int, kernel_size,
+                 stride, padding, dilation, groups: int, bias: bool, padding_mode: str,
+                 dtype) -> None:
         super().__init__()
-        if groups <= 0:
-            raise ValueError("Conv2d: groups must be a positive integer")
-        if in_channels % groups:
-            raise ValueError(f"Conv2d: in_channels ({in_channels}) must be divisible by groups "
-                             f"({groups})")
-        if out_channels % groups:
-            raise ValueError(f"Conv2d: out_channels ({out_channels}) must be divisible by "
-                             f"groups ({groups})")
+        _check_groups(name, in_channels, out_channels, groups)
         if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
-            raise ValueError(f"Conv2d: padding_mode must be one of 'zeros', 'reflect', "
+            raise ValueError(f"{name}: padding_mode must be one of 'zeros', 'reflect', "
                              f"'replicate' or 'circular', got {padding_mode!r}")
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size = F._pair(kernel_size, "kernel_size")
-        self.stride = F._pair(stride, "stride")
-        self.dilation = F._pair(dilation, "dilation")
+        self.kernel_size = ntuple(kernel_size, "kernel_size")
+        self.stride = ntuple(stride, "stride")
+        self.dilation = ntuple(dilation, "dilation")
         if isinstance(padding, str):
             if padding not in ("valid", "same"):
-                raise ValueError(f"Conv2d: invalid padding string {padding!r}, should be one "
+                raise ValueError(f"{name}: invalid padding string {padding!r}, should be one "
                                  f"of 'valid' or 'same'")
-            if padding == "same" and self.stride != (1, 1):
-                raise ValueError("Conv2d: padding='same' is not supported for strided "
+            if padding == "same" and set(self.stride) != {1}:
+                raise ValueError(f"{name}: padding='same' is not supported for strided "
                                  "convolutions")
             self.padding = padding
         else:
-            self.padding = F._pair(padding, "padding")
+            self.padding = ntuple(padding, "padding")
         if min(self.kernel_size) < 1 or min(self.stride) < 1 or min(self.dilation) < 1:
-            raise ValueError(f"Conv2d: kernel_size, stride and dilation must be positive, got "
+            raise ValueError(f"{name}: kernel_size, stride and dilation must be positive, got "
                              f"{self.kernel_size}, {self.stride}, {self.dilation}")
         self.groups, self.padding_mode = groups, padding_mode
         dtype = dtype or get_default_dtype()
@@ -65,6 +55,21 @@ class Conv2d(Module):
 
     def reset_parameters(self) -> None:
         init.default_layer_init_(self.weight, self.bias)
+
+
+class Conv2d(_ConvNd):
+    """y[n, o] = b[o] + sum_c w[o, c] (star) x[n, c] over (N, C_in, H, W) input.
+
+    kernel_size, stride, padding and dilation take an int or a pair; padding may also be
+    "valid" or "same" (stride 1). groups splits the channels into independent blocks.
+    Default init as PyTorch: weight ~ kaiming_uniform_(a=sqrt(5)), bias ~ U(-1/sqrt(fan_in),
+    1/sqrt(fan_in)) with fan_in = C_in/groups * kh * kw."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                 dtype=None):
+        super().__init__("Conv2d", F._pair, in_channels, out_channels, kernel_size, stride,
+                         padding, dilation, groups, bias, padding_mode, dtype)
 
     def forward(self, input: Tensor) -> Tensor:
         padding = self.padding
@@ -99,6 +104,10 @@ class Conv2d(Module):
         return s
 
 
+def _single(value, name: str) -> tuple:
+    return (F._single(value, name),)
+
+
 def _check_groups(name: str, in_channels: int, out_channels: int, groups: int) -> None:
     if groups <= 0:
         raise ValueError(f"{name}: groups must be a positive integer")
@@ -110,7 +119,7 @@ def _check_groups(name: str, in_channels: int, out_channels: int, groups: int) -
                          f"({groups})")
 
 
-class Conv1d(Module):
+class Conv1d(_ConvNd):
     """y[n, o] = b[o] + sum_c w[o, c] (star) x[n, c] over (N, C_in, L) input: conv2d on a
     unit-height image. kernel_size, stride, padding, dilation: int or 1-tuple; padding may
     be "valid" or "same" (stride 1). Weight (C_out, C_in/groups, k); PyTorch's init
@@ -119,40 +128,8 @@ class Conv1d(Module):
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
                  dtype=None):
-        super().__init__()
-        _check_groups("Conv1d", in_channels, out_channels, groups)
-        if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
-            raise ValueError(f"Conv1d: padding_mode must be one of 'zeros', 'reflect', "
-                             f"'replicate' or 'circular', got {padding_mode!r}")
-        self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size = (F._single(kernel_size, "kernel_size"),)
-        self.stride = (F._single(stride, "stride"),)
-        self.dilation = (F._single(dilation, "dilation"),)
-        if isinstance(padding, str):
-            if padding not in ("valid", "same"):
-                raise ValueError(f"Conv1d: invalid padding string {padding!r}, should be one "
-                                 f"of 'valid' or 'same'")
-            if padding == "same" and self.stride != (1,):
-                raise ValueError("Conv1d: padding='same' is not supported for strided "
-                                 "convolutions")
-            self.padding = padding
-        else:
-            self.padding = (F._single(padding, "padding"),)
-        if self.kernel_size[0] < 1 or self.stride[0] < 1 or self.dilation[0] < 1:
-            raise ValueError(f"Conv1d: kernel_size, stride and dilation must be positive, got "
-                             f"{self.kernel_size}, {self.stride}, {self.dilation}")
-        self.groups, self.padding_mode = groups, padding_mode
-        dtype = dtype or get_default_dtype()
-        self.weight = Parameter(np.empty((out_channels, in_channels // groups)
-                                         + self.kernel_size, dtype=dtype))
-        if bias:
-            self.bias = Parameter(np.empty(out_channels, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        init.default_layer_init_(self.weight, self.bias)
+        super().__init__("Conv1d", _single, in_channels, out_channels, kernel_size, stride,
+                         padding, dilation, groups, bias, padding_mode, dtype)
 
     def forward(self, input: Tensor) -> Tensor:
         padding = self.padding if isinstance(self.padding, str) else self.padding[0]
