@@ -7,7 +7,13 @@ import numpy as np
 
 from autograd.kernels import declare
 
-from .optimizer import Optimizer, ParamsT, check_non_negative, effective_grad
+from .optimizer import (
+    Optimizer,
+    ParamsT,
+    check_non_negative,
+    decay_and_l2,
+    decay_and_update_moments,
+)
 
 __all__ = ["Adam", "AdamW", "adam_update"]
 
@@ -50,11 +56,10 @@ class Adam(Optimizer):
 
     def _update_group(self, group: dict[str, Any]) -> None:
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-        weight_decay, amsgrad = group["weight_decay"], group["amsgrad"]
+        amsgrad = group["amsgrad"]
         maximize = group["maximize"]
         # AdamW shrinks θ by a factor; Adam adds λθ to the gradient.
-        decay, l2 = ((1 - lr * weight_decay, 0) if group["decoupled_weight_decay"]
-                     else (1, weight_decay))
+        decay, l2 = decay_and_l2(group)
         for p, param, grad in self._params_with_grad(group):
             state = self.state[p]
             if not state:
@@ -93,16 +98,8 @@ def adam_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray,
                 bias_correction2_sqrt: float, eps: float, amsgrad: bool, maximize: bool) -> None:
     """One Adam step of `param` in place (numpy reference): θ ← θ·decay, then the Adam step
     with L2 term `weight_decay` and step_size = lr / (1 − β₁ᵗ)."""
-    if decay != 1:
-        param *= decay
-    g = effective_grad(param, grad, weight_decay, maximize)
-    scratch = np.subtract(g, exp_avg, out=np.empty_like(exp_avg))  # out=: an array even for 0-d
-    scratch *= 1 - beta1
-    exp_avg += scratch
-    exp_avg_sq *= beta2
-    np.multiply(g, g, out=scratch)
-    scratch *= 1 - beta2
-    exp_avg_sq += scratch
+    _, scratch = decay_and_update_moments(param, grad, exp_avg, exp_avg_sq, decay,
+                                          weight_decay, beta1, beta2, maximize)
     if amsgrad:
         exp_avg_sq = np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
     denom = np.sqrt(exp_avg_sq, out=scratch)

@@ -7,7 +7,14 @@ import numpy as np
 
 from autograd.kernels import declare
 
-from .optimizer import Optimizer, ParamsT, check_at_least_zero, check_betas, effective_grad
+from .optimizer import (
+    Optimizer,
+    ParamsT,
+    check_at_least_zero,
+    check_betas,
+    decay_and_l2,
+    decay_and_update_moments,
+)
 
 __all__ = ["NAdam", "nadam_update"]
 
@@ -50,10 +57,9 @@ class NAdam(Optimizer):
 
     def _update_group(self, group: dict[str, Any]) -> None:
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-        weight_decay, momentum_decay = group["weight_decay"], group["momentum_decay"]
+        momentum_decay = group["momentum_decay"]
         maximize = group["maximize"]
-        decay, l2 = ((1 - lr * weight_decay, 0) if group["decoupled_weight_decay"]
-                     else (1, weight_decay))
+        decay, l2 = decay_and_l2(group)
         for p, param, grad in self._params_with_grad(group):
             state = self.state[p]
             if not state:
@@ -78,16 +84,8 @@ def nadam_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray,
                  avg_coef: float, maximize: bool) -> None:
     """One NAdam step of `param` in place (numpy reference): θ ← θ·decay, then with L2 term
     `weight_decay`, θ ← θ − grad_coef·g/d − avg_coef·m/d."""
-    if decay != 1:
-        param *= decay
-    g = effective_grad(param, grad, weight_decay, maximize)
-    scratch = np.subtract(g, exp_avg, out=np.empty_like(exp_avg))  # out=: an array even for 0-d
-    scratch *= 1 - beta1
-    exp_avg += scratch
-    exp_avg_sq *= beta2
-    np.multiply(g, g, out=scratch)
-    scratch *= 1 - beta2
-    exp_avg_sq += scratch
+    g, scratch = decay_and_update_moments(param, grad, exp_avg, exp_avg_sq, decay,
+                                          weight_decay, beta1, beta2, maximize)
     denom = np.divide(exp_avg_sq, bias_correction2, out=scratch)
     np.sqrt(denom, out=denom)
     denom += eps

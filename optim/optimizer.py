@@ -368,6 +368,35 @@ def effective_grad(param: np.ndarray, grad: np.ndarray, weight_decay: float,
     return g
 
 
+def decay_and_l2(group: dict) -> tuple[float, float]:
+    """(decay, l2) for the Adam family: decoupled weight decay (AdamW) shrinks θ by
+    1 − lr·λ and adds no L2 term; otherwise θ is not shrunk and λθ joins the gradient."""
+    lr, weight_decay = group["lr"], group["weight_decay"]
+    if group["decoupled_weight_decay"]:
+        return 1 - lr * weight_decay, 0
+    return 1, weight_decay
+
+
+def decay_and_update_moments(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray,
+                             exp_avg_sq: np.ndarray, decay: float, weight_decay: float,
+                             beta1: float, beta2: float,
+                             maximize: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The step the Adam family shares, in place: θ ← θ·decay, g = ±∇f + λθ,
+    m ← m + (1 − β₁)(g − m), v ← β₂v + (1 − β₂)g². Returns g and a scratch array of θ's
+    shape."""
+    if decay != 1:
+        param *= decay
+    g = effective_grad(param, grad, weight_decay, maximize)
+    scratch = np.subtract(g, exp_avg, out=np.empty_like(exp_avg))  # out=: an array even for 0-d
+    scratch *= 1 - beta1
+    exp_avg += scratch
+    exp_avg_sq *= beta2
+    np.multiply(g, g, out=scratch)
+    scratch *= 1 - beta2
+    exp_avg_sq += scratch
+    return g, scratch
+
+
 # The update rules are kernels (`autograd.kernels.declare` in each optimiser's module, the
 # numpy reference); their numba versions register from `optim.fused`, imported with numba on
 # the first update under the "numba" backend.

@@ -8,7 +8,14 @@ import numpy as np
 
 from autograd.kernels import declare
 
-from .optimizer import Optimizer, ParamsT, check_at_least_zero, check_betas, effective_grad
+from .optimizer import (
+    Optimizer,
+    ParamsT,
+    check_at_least_zero,
+    check_betas,
+    decay_and_l2,
+    decay_and_update_moments,
+)
 
 __all__ = ["RAdam", "radam_update"]
 
@@ -50,9 +57,8 @@ class RAdam(Optimizer):
 
     def _update_group(self, group: dict[str, Any]) -> None:
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-        weight_decay, maximize = group["weight_decay"], group["maximize"]
-        decay, l2 = ((1 - lr * weight_decay, 0) if group["decoupled_weight_decay"]
-                     else (1, weight_decay))
+        maximize = group["maximize"]
+        decay, l2 = decay_and_l2(group)
         for p, param, grad in self._params_with_grad(group):
             state = self.state[p]
             if not state:
@@ -77,16 +83,8 @@ def radam_update(param: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray,
                  rect: float, eps: float, maximize: bool) -> None:
     """One RAdam step of `param` in place (numpy reference): θ ← θ·decay, then with L2 term
     `weight_decay` the rectified step if `rect` > 0, else the un-adapted momentum step."""
-    if decay != 1:
-        param *= decay
-    g = effective_grad(param, grad, weight_decay, maximize)
-    scratch = np.subtract(g, exp_avg, out=np.empty_like(exp_avg))  # out=: an array even for 0-d
-    scratch *= 1 - beta1
-    exp_avg += scratch
-    exp_avg_sq *= beta2
-    np.multiply(g, g, out=scratch)
-    scratch *= 1 - beta2
-    exp_avg_sq += scratch
+    _, scratch = decay_and_update_moments(param, grad, exp_avg, exp_avg_sq, decay,
+                                          weight_decay, beta1, beta2, maximize)
     step = np.divide(exp_avg, bias_correction1, out=np.empty_like(exp_avg))
     step *= lr
     if rect > 0:
