@@ -44,14 +44,8 @@ class _ConvNd(Module):
             raise ValueError(f"{name}: kernel_size, stride and dilation must be positive, got "
                              f"{self.kernel_size}, {self.stride}, {self.dilation}")
         self.groups, self.padding_mode = groups, padding_mode
-        dtype = dtype or get_default_dtype()
-        self.weight = Parameter(np.empty((out_channels, in_channels // groups)
-                                         + self.kernel_size, dtype=dtype))
-        if bias:
-            self.bias = Parameter(np.empty(out_channels, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        _add_weight_and_bias(self, (out_channels, in_channels // groups) + self.kernel_size,
+                             out_channels if bias else None, dtype)
 
     def reset_parameters(self) -> None:
         init.default_layer_init_(self.weight, self.bias)
@@ -102,6 +96,19 @@ class Conv2d(_ConvNd):
         if self.padding_mode != "zeros":
             s += f", padding_mode={self.padding_mode}"
         return s
+
+
+def _add_weight_and_bias(layer: Module, weight_shape: tuple, bias_size: int | None,
+                         dtype) -> None:
+    """layer.weight of weight_shape and layer.bias of bias_size (None without a bias), in dtype
+    (default: the default dtype), then PyTorch's default init (layer.reset_parameters)."""
+    dtype = dtype or get_default_dtype()
+    layer.weight = Parameter(np.empty(weight_shape, dtype=dtype))
+    if bias_size is not None:
+        layer.bias = Parameter(np.empty(bias_size, dtype=dtype))
+    else:
+        layer.register_parameter("bias", None)
+    layer.reset_parameters()
 
 
 def _single(value, name: str) -> tuple:
@@ -189,14 +196,8 @@ class ConvTranspose2d(Module):
                              f"positive, got {self.kernel_size}, {self.stride}, "
                              f"{self.dilation}")
         self.groups, self.padding_mode = groups, padding_mode
-        dtype = dtype or get_default_dtype()
-        self.weight = Parameter(np.empty((in_channels, out_channels // groups)
-                                         + self.kernel_size, dtype=dtype))
-        if bias:
-            self.bias = Parameter(np.empty(out_channels, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        _add_weight_and_bias(self, (in_channels, out_channels // groups) + self.kernel_size,
+                             out_channels if bias else None, dtype)
 
     def reset_parameters(self) -> None:
         init.default_layer_init_(self.weight, self.bias)
