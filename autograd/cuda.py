@@ -1,37 +1,72 @@
-"""autograd.cuda: what a CPU-only PyTorch build's `torch.cuda` answers.
+"""autograd.cuda: PyTorch's `torch.cuda` for numbagrad's CUDA backend (numba-cuda).
 
-numbagrad has no CUDA backend yet, so scripts written as
-``device = "cuda" if torch.cuda.is_available() else "cpu"`` take the CPU branch; seeding
-calls are accepted (there is no CUDA generator to seed), and anything that needs a device
-raises `RuntimeError`, as the CPU-only build does.
+`is_available()` is True when numba-cuda is installed (``pip install numbagrad[cuda]``) and
+sees a GPU, or runs numba's CUDA simulator (``NUMBA_ENABLE_CUDASIM=1``, which runs the same
+kernels on the CPU: how the GPU path is tested without a GPU). Otherwise numbagrad answers
+as a CPU-only PyTorch build does: scripts written as
+``device = "cuda" if torch.cuda.is_available() else "cpu"`` take the CPU branch, seeding
+calls are accepted, and anything that needs a device raises `RuntimeError`.
+
+numba is imported on the first call here, never by ``import autograd``. Random tensors made
+with ``device="cuda"`` are drawn by the CPU generator and copied, so `manual_seed` (the global
+one) makes them reproducible; `manual_seed_all` has no separate CUDA generator to seed.
 """
 from __future__ import annotations
+
+import importlib.util
 
 __all__ = ["current_device", "device_count", "empty_cache", "is_available", "manual_seed",
            "manual_seed_all", "seed", "seed_all", "synchronize"]
 
-NOT_COMPILED = ("numbagrad has no CUDA backend (Torch not compiled with CUDA enabled): "
-                "autograd.cuda.is_available() is False, so tensors and modules live on 'cpu' "
-                "only; use device='cpu'")
+NOT_COMPILED = ("numbagrad has no CUDA backend here (Torch not compiled with CUDA enabled): "
+                "numba-cuda is not installed (pip install numbagrad[cuda]), or it sees no GPU "
+                "and NUMBA_ENABLE_CUDASIM=1 is not set; autograd.cuda.is_available() is False, "
+                "so tensors and modules live on 'cpu' only; use device='cpu'")
+
+_state: dict = {}  # "available": the answer of is_available, computed once
 
 
 def is_available() -> bool:
-    """False: no CUDA device can be used (PyTorch's answer on a CPU-only build)."""
-    return False
+    """Whether tensors can live on "cuda": numba-cuda is installed and sees a GPU, or runs
+    its simulator (NUMBA_ENABLE_CUDASIM=1)."""
+    available = _state.get("available")
+    if available is None:
+        available = _state["available"] = _probe()
+    return available
+
+
+def _probe() -> bool:
+    if importlib.util.find_spec("numba_cuda") is None:
+        return False
+    try:
+        from numba import cuda
+        return bool(cuda.is_available())
+    except (ImportError, OSError, RuntimeError):  # a broken driver or toolkit: no device
+        return False
+
+
+def _require(op: str):
+    if not is_available():
+        raise RuntimeError(f"cuda.{op}: {NOT_COMPILED}")
+    from numba import cuda
+    return cuda
 
 
 def device_count() -> int:
-    """0: the number of usable CUDA devices."""
-    return 0
+    """The number of usable CUDA devices (0 when `is_available()` is False)."""
+    if not is_available():
+        return 0
+    from numba import cuda
+    return len(cuda.gpus)
 
 
 def manual_seed(seed: int) -> None:
-    """Accepted and ignored, as a CPU-only PyTorch does (no CUDA generator exists)."""
+    """Accepted: there is no CUDA generator (cuda random tensors come from the CPU one)."""
     int(seed)
 
 
 def manual_seed_all(seed: int) -> None:
-    """Accepted and ignored, as a CPU-only PyTorch does (no CUDA generator exists)."""
+    """Accepted: there is no CUDA generator (cuda random tensors come from the CPU one)."""
     int(seed)
 
 
@@ -44,14 +79,15 @@ def seed_all() -> None:
 
 
 def empty_cache() -> None:
-    """Nothing to release: no CUDA memory is ever allocated."""
+    """Nothing to release: device memory is freed when its arrays are collected."""
 
 
 def synchronize(device=None) -> None:
-    """Raises RuntimeError: there is no CUDA device to wait for."""
-    raise RuntimeError(f"cuda.synchronize: {NOT_COMPILED}")
+    """Wait until every kernel launched so far has finished (RuntimeError without CUDA)."""
+    _require("synchronize").synchronize()
 
 
 def current_device() -> int:
-    """Raises RuntimeError: there is no CUDA device."""
-    raise RuntimeError(f"cuda.current_device: {NOT_COMPILED}")
+    """0: numbagrad uses one device (RuntimeError without CUDA)."""
+    _require("current_device")
+    return 0

@@ -1,10 +1,12 @@
 """Devices: `autograd.device`, and the argument parsing of `to()` and `device=`.
 
-Tensors live on the CPU. A device is still a value scripts pass around
+Tensors live on the CPU, or on "cuda" when `autograd.cuda.is_available()` (numba-cuda). A
+device is a value scripts pass around
 (``torch.device("cuda" if torch.cuda.is_available() else "cpu")``), so `device` parses and
 compares as PyTorch's does, and every place that accepts one (`Tensor.to`, `Module.to`,
-factories' ``device=``, `load(map_location=)`) checks it through `resolve`: ``"cpu"`` is
-accepted, ``"cuda"`` raises `RuntimeError` as a CPU-only PyTorch build does.
+factories' ``device=``) checks it through `resolve`: ``"cpu"`` is always accepted,
+``"cuda"`` / ``"cuda:0"`` when CUDA is available, and otherwise raises `RuntimeError` as a
+CPU-only PyTorch build does.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import numpy as np
 
 from . import cuda
 
-__all__ = ["CPU", "device", "is_dtype", "parse_to", "resolve"]
+__all__ = ["CPU", "CUDA", "device", "is_dtype", "parse_to", "resolve"]
 
 _TYPES = ("cpu", "cuda")
 _DEVICE_STRING = re.compile(r"([A-Za-z_]+)(?::(0|[1-9][0-9]*))?")
@@ -37,8 +39,11 @@ class device:
         elif isinstance(type, (int, np.integer)) and not isinstance(type, (bool, np.bool_)):
             if type < 0:
                 raise RuntimeError(f"device: device index must not be negative, got {type}")
-            message = f"device({type}): an integer names a CUDA device, and {cuda.NOT_COMPILED}"
-            raise RuntimeError(message)  # noqa: TRY004 - PyTorch raises RuntimeError here
+            if not cuda.is_available():
+                message = (f"device({type}): an integer names a CUDA device, and "
+                           f"{cuda.NOT_COMPILED}")
+                raise RuntimeError(message)
+            type, index = "cuda", int(type)
         else:
             raise TypeError(f"device: expected a device string (\"cpu\", \"cuda\", "
                             f"\"cuda:N\") or a device, got {builtin_type(type).__name__} "
@@ -101,17 +106,26 @@ def _parse_string(text: str, index) -> tuple[str, int | None]:
 
 
 CPU = device("cpu")
+CUDA = device("cuda", 0)  # the one CUDA device numbagrad uses (what tensors on it report)
 
 
 def resolve(spec, op: str) -> device:
     """The device a tensor made by `op` lives on: the CPU for None, "cpu", "cpu:0" or a
-    cpu device; a CUDA device raises RuntimeError (there is no CUDA backend), and
-    anything that is not a device raises as `device(spec)` does."""
+    cpu device; `CUDA` for "cuda", "cuda:0" or a cuda device when CUDA is available
+    (RuntimeError otherwise, and for another index: one device is used); anything that is
+    not a device raises as `device(spec)` does."""
     if spec is None or spec is CPU:
         return CPU
     dev = spec if isinstance(spec, device) else device(spec)
     if dev.type == "cuda":
-        raise RuntimeError(f"{op}: cannot place a tensor on {str(dev)!r}: {cuda.NOT_COMPILED}")
+        if not cuda.is_available():
+            raise RuntimeError(f"{op}: cannot place a tensor on {str(dev)!r}: "
+                               f"{cuda.NOT_COMPILED}")
+        if dev.index not in (None, 0):
+            raise RuntimeError(f"{op}: CUDA error: invalid device ordinal: {str(dev)!r} "
+                               f"(numbagrad uses one CUDA device, cuda:0; "
+                               f"device_count() is {cuda.device_count()})")
+        return CUDA
     return CPU
 
 
@@ -144,7 +158,7 @@ def parse_to(op: str, args: tuple, kwargs: dict, tensor_type: type):
     rest = list(args)
     if rest and isinstance(rest[0], tensor_type):
         other = rest.pop(0)
-        dev, dtype = CPU, other.dtype
+        dev, dtype = other.device, other.dtype
         if "device" in kwargs or "dtype" in kwargs:
             raise TypeError(f"{op}: device= and dtype= cannot be given with a tensor; "
                             f"expected {_TO_SIGNATURES}")

@@ -3,6 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .kernels.cuda.array import CudaArray
+
+_ARRAYS = (np.ndarray, CudaArray)  # a cuda tensor's data promotes as an array
+
 _default = [np.dtype(np.float32)]
 
 
@@ -99,7 +103,7 @@ def result_type(*operands) -> np.dtype:
     (wrapped numbers: bool, int64, or the default float dtype)."""
     groups = [None, None, None]  # dim tensors, 0-d tensors, scalars
     for x in operands:
-        if isinstance(x, np.ndarray):
+        if isinstance(x, _ARRAYS):
             g, dt = (0 if x.ndim else 1), x.dtype
         else:
             g, dt = 2, _scalar_dtype(x)

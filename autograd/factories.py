@@ -1,13 +1,18 @@
 """Tensor factories: tensor, zeros, ones, full, arange, eye, random tensors, from_numpy, and
 the legacy typed constructors (FloatTensor, LongTensor, ...).
 
-Every factory takes PyTorch's ``device=`` keyword: None or "cpu" (or a cpu `device`); a
-CUDA device raises RuntimeError, as on a CPU-only PyTorch build."""
+Every factory takes PyTorch's ``device=`` keyword: None or "cpu" (or a cpu `device`), or
+"cuda" when `autograd.cuda.is_available()` (the tensor is made on the CPU and copied; the
+``*_like`` factories follow their input's device); without CUDA a CUDA device raises
+RuntimeError, as on a CPU-only PyTorch build."""
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 
 from . import devices, dtypes
+from .kernels.cuda.array import from_host
 from .random import Generator, generator
 from .tensor import Tensor
 
@@ -66,12 +71,12 @@ def full(shape, fill_value, dtype=None, requires_grad: bool = False, *,
 
 def zeros_like(t, dtype=None, requires_grad: bool = False, *, device=None) -> Tensor:
     devices.resolve(device, "zeros_like")
-    return _new(np.zeros(np.shape(t), dtype or np.asarray(t).dtype), requires_grad)
+    return _new(np.zeros(np.shape(t), dtype or _dtype_of(t)), requires_grad)
 
 
 def ones_like(t, dtype=None, requires_grad: bool = False, *, device=None) -> Tensor:
     devices.resolve(device, "ones_like")
-    return _new(np.ones(np.shape(t), dtype or np.asarray(t).dtype), requires_grad)
+    return _new(np.ones(np.shape(t), dtype or _dtype_of(t)), requires_grad)
 
 
 def arange(start, stop=None, step=1, dtype=None, requires_grad: bool = False, *,
@@ -280,3 +285,34 @@ class ByteTensor(metaclass=_LegacyTensorType):
 
 class BoolTensor(metaclass=_LegacyTensorType):
     dtype = np.dtype(np.bool_)
+
+
+# ---- device= ------------------------------------------------------------------------------------
+def _dtype_of(t) -> np.dtype:
+    return t.dtype if isinstance(t, Tensor) else np.asarray(t).dtype
+
+
+def _placed(factory):
+    """`factory` with ``device="cuda"``: the tensor is made on the CPU (the same values and
+    random stream as there) and its data copied to the device, still a leaf."""
+    name = factory.__name__
+    like = name.endswith("_like")
+
+    @functools.wraps(factory)
+    def make(*args, device=None, **kwargs):
+        if device is None and like and args and isinstance(args[0], Tensor):
+            dev = args[0].device
+        else:
+            dev = devices.resolve(device, name)
+        if dev.type != "cuda":
+            return factory(*args, **kwargs)
+        t = factory(*args, **kwargs)
+        out = Tensor.wrap(from_host(t.data))
+        return out.requires_grad_(True) if t.requires_grad else out
+    return make
+
+
+for _name in ("tensor", "zeros", "ones", "empty", "full", "zeros_like", "ones_like", "arange",
+              "linspace", "eye", "rand", "randn", "randint", "full_like", "empty_like",
+              "rand_like", "randn_like", "randint_like", "logspace"):
+    globals()[_name] = _placed(globals()[_name])

@@ -36,14 +36,20 @@ class KernelSpec:
 
 
 REGISTRY: dict[str, KernelSpec] = {}
+# wrapping backends: name -> make(spec) returning an implementation that wraps the others
+# (autograd.compile's "trace": records each call, then runs the real backend's kernel)
+_WRAPPERS: dict[str, Callable] = {}
 # backend -> modules that register its implementations, imported on the backend's first use
 _MODULES: dict[str, list[str]] = {"numba": ["autograd.kernels.jit"]}
 _loaded: set = set()
+# device backends: chosen by the arguments' device (a CudaArray first argument), never by
+# `set_backend`; their modules register with `register("cuda", name)` (autograd/kernels/cuda/)
+DEVICE_BACKENDS = ("cuda",)
 
 
 def backend_module(backend: str, module: str) -> None:
     """Name a module that registers implementations for `backend` (imported lazily)."""
-    if backend not in policy.BACKENDS:
+    if backend not in policy.BACKENDS and backend not in DEVICE_BACKENDS:
         raise ValueError(f"backend_module: unknown backend {backend!r}")
     if module not in _MODULES.setdefault(backend, []):
         _MODULES[backend].append(module)
@@ -77,15 +83,26 @@ def declare(reference: Callable | None = None, *, out: bool = False, name: str |
     def implementation(backend: str) -> Callable:
         impl = impls.get(backend)
         if impl is None:
+            if backend in _WRAPPERS:
+                impl = impls[backend] = _WRAPPERS[backend](spec)
+                return impl
             _load(backend)
             impl = impls.setdefault(backend, reference)
         return impl
 
     def dispatch(*args, **kwargs):
+        if args and type(args[0]) is CudaArray:
+            return on_device(spec, args, kwargs, load_cuda)
         impl = impls.get(current[0])
         if impl is None:
             impl = implementation(current[0])
-        return impl(*args, **kwargs)
+        try:
+            return impl(*args, **kwargs)
+        except Exception:  # free unless raised: name the devices if cpu met cuda arrays
+            mixed = device_mismatch(kname, args, kwargs)
+            if mixed is not None:
+                raise mixed from None
+            raise
 
     dispatch.__name__ = dispatch.__qualname__ = kname
     dispatch.__doc__ = reference.__doc__
@@ -97,9 +114,15 @@ def declare(reference: Callable | None = None, *, out: bool = False, name: str |
     return dispatch
 
 
+def wrapping_backend(name: str, make: Callable) -> None:
+    """Declare a backend whose implementation of each kernel is `make(spec)`, a function that
+    wraps a real backend's (see `policy.swap_backend`); made on the kernel's first call."""
+    _WRAPPERS[name] = make
+
+
 def register(backend: str, name: str) -> Callable:
     """Decorator: `fn` implements the declared kernel `name` under `backend`."""
-    if backend not in policy.BACKENDS or backend == "numpy":
+    if (backend not in policy.BACKENDS and backend not in DEVICE_BACKENDS) or backend == "numpy":
         raise ValueError(f"register: unknown backend {backend!r}")
 
     def deco(fn: Callable) -> Callable:
@@ -114,3 +137,12 @@ def register(backend: str, name: str) -> Callable:
 
 def spec(name: str) -> KernelSpec:
     return REGISTRY[name]
+
+
+# the cuda array type and its dispatch (imports no numba; the cuda package it lives in calls
+# `backend_module` above, hence the import at the end)
+from .cuda.array import CudaArray, device_mismatch, on_device
+
+
+def load_cuda() -> None:
+    _load("cuda")

@@ -51,7 +51,8 @@ class _Reduce(Function):
 class Sum(_Reduce):
     def forward(self, x, dim=None, keepdim=False):
         axes = self.setup(x, dim, keepdim)
-        return np.asarray(K.sum(x, axes, keepdim))
+        out = K.sum(x, axes, keepdim)
+        return np.asarray(out) if isinstance(out, np.generic) else out  # a cuda array stays
 
     def backward(self, g):
         if self.axes is None:  # a 0-d (or all-ones) gradient broadcasts as it is
@@ -93,7 +94,7 @@ class SelectAlong(_Reduce):
     def forward(self, x, index, dim, keepdim=False):
         (axis,) = self.setup(x, dim, keepdim)
         idx = np.expand_dims(index, axis)
-        self.share = np.zeros(x.shape, dtype=x.dtype)
+        self.share = np.zeros_like(x)  # on x's device
         np.put_along_axis(self.share, idx, 1, axis)
         out = np.take_along_axis(x, idx, axis)
         return out if keepdim else np.squeeze(out, axis)
@@ -139,7 +140,8 @@ class LogSumExp(_Reduce):
 
     def forward(self, x, dim=None, keepdim=False):
         axes = self.setup(x, dim, keepdim)
-        return np.asarray(K.logsumexp(x, axes, keepdim))
+        out = K.logsumexp(x, axes, keepdim)
+        return np.asarray(out) if isinstance(out, np.generic) else out  # a cuda array stays
 
     def backward(self, g):
         (x,) = self.inputs

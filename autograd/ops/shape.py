@@ -35,6 +35,8 @@ class BroadcastTo(Function):
         if len(shape) < x.ndim:
             raise RuntimeError(f"expand: the tensor of shape {x.shape} cannot be broadcast to "
                                f"{tuple(shape)} (fewer dims)")
+        if not isinstance(x, np.ndarray):  # a device array: the device's broadcasting copy
+            return K.broadcast_to(x, shape)
         if x.size == 1:  # the common backward of a full reduction: np.full is much cheaper
             return np.full(shape, x.reshape(()), dtype=x.dtype)
         try:

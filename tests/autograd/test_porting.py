@@ -17,6 +17,14 @@ import autograd
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.fixture(autouse=True)
+def _cpu_only_build(monkeypatch):
+    """These tests pin the answers of a machine without numba-cuda or a GPU (a CPU-only
+    PyTorch build's), whatever this machine has; the cuda device itself is tested on the
+    CUDA simulator in tests/cuda/."""
+    monkeypatch.setitem(autograd.cuda._state, "available", False)
+
+
 def _run(code: str, timeout: float = 120) -> str:
     result = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=ROOT,
                             capture_output=True, text=True, timeout=timeout, check=False)

@@ -46,8 +46,12 @@ def test_every_declared_kernel_is_in_the_registry_with_its_reference():
 def test_register_names_a_declared_kernel_and_a_known_backend():
     with pytest.raises(KeyError, match="no kernel 'no_such_kernel' is declared"):
         registry.register("numba", "no_such_kernel")(lambda x: x)
+    with pytest.raises(ValueError, match="unknown backend 'tpu'"):
+        registry.register("tpu", "add")
+    # "cuda" is a device backend: registered to, chosen by the arguments, never set globally
+    assert "cuda" in registry.DEVICE_BACKENDS
     with pytest.raises(ValueError, match="unknown backend 'cuda'"):
-        registry.register("cuda", "add")
+        policy.set_backend("cuda")
     with pytest.raises(ValueError, match="already declared"):
         registry.declare(lambda a, b: a, name="add")
 

@@ -1,0 +1,240 @@
+"""Ops on cuda equal the CPU backend: values and gradients (float32, rtol 1e-4).
+
+Run on numba's CUDA simulator by test_simulator.py (NUMBA_ENABLE_CUDASIM=1 in a subprocess).
+Sizes are small (the simulator runs every GPU thread as a Python thread) but cover several
+blocks, several matmul tiles with ragged edges, broadcasting and the two-launch reduction.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sim_common import check_op, close, host, pair
+
+import autograd
+import nn
+
+RNG = np.random.default_rng(0)
+
+
+def rand(*shape, low=None) -> np.ndarray:
+    a = RNG.standard_normal(shape).astype(np.float32)
+    return np.abs(a) + low if low is not None else a
+
+
+UNARY = {
+    "exp": lambda x: x.exp(), "log": lambda x: x.log(), "sqrt": lambda x: x.sqrt(),
+    "sin": lambda x: x.sin(), "cos": lambda x: x.cos(), "tanh": lambda x: x.tanh(),
+    "sigmoid": lambda x: x.sigmoid(), "relu": lambda x: x.relu(), "abs": lambda x: abs(x),
+    "neg": lambda x: -x, "leaky_relu": lambda x: x.leaky_relu(0.1),
+    "pow_scalar": lambda x: x ** 3, "square": lambda x: x.square(),
+    "silu": lambda x: nn.functional.silu(x), "rsub": lambda x: 1 - x,
+    "rdiv": lambda x: 2 / x, "scale_shift": lambda x: x * 0.5 + 2,
+}
+POSITIVE = {"log", "sqrt", "rdiv"}
+
+
+@pytest.mark.parametrize("name", sorted(UNARY))
+def test_unary(name: str) -> None:
+    x = rand(5, 7, low=0.5) if name in POSITIVE else rand(5, 7)
+    check_op(UNARY[name], x)
+
+
+BINARY_SHAPES = [((3, 4), (3, 4)), ((3, 4), (4,)), ((2, 1, 4), (3, 1)), ((3, 4), ()),
+                 ((), (2, 3)), ((2, 3, 1, 5), (3, 4, 1)), ((1, 6), (5, 1))]
+
+
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "div", "maximum", "minimum"])
+@pytest.mark.parametrize("shapes", BINARY_SHAPES, ids=str)
+def test_binary_broadcasting(op: str, shapes: tuple) -> None:
+    a, b = rand(*shapes[0]), rand(*shapes[1])
+    if op == "div":
+        b = np.abs(b) + 0.5
+    fn = {"add": lambda x, y: x + y, "sub": lambda x, y: x - y, "mul": lambda x, y: x * y,
+          "div": lambda x, y: x / y, "maximum": autograd.maximum,
+          "minimum": autograd.minimum}[op]
+    check_op(fn, a, b)
+
+
+REDUCTIONS = {
+    "sum": lambda x: x.sum(), "sum0": lambda x: x.sum(0), "sum_last": lambda x: x.sum(-1),
+    "sum_0_2_keepdim": lambda x: x.sum((0, 2), keepdim=True), "mean": lambda x: x.mean(),
+    "mean1": lambda x: x.mean(1), "amax": lambda x: x.amax(), "amax1": lambda x: x.amax(1),
+    "amin_0_2": lambda x: x.amin((0, 2)), "max": lambda x: x.max(), "var": lambda x: x.var(1),
+    "std": lambda x: x.std(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REDUCTIONS))
+def test_reductions(name: str) -> None:
+    check_op(REDUCTIONS[name], rand(3, 4, 5))
+
+
+SELECTIONS = {
+    "max_dim": lambda x: x.max(1)[0], "min_dim_keepdim": lambda x: x.min(-1, keepdim=True)[0],
+    "logsumexp": lambda x: x.logsumexp(1), "logsumexp_all": lambda x: x.logsumexp((0, 2)),
+    "clamp": lambda x: x.clamp(-0.5, 0.7), "clamp_min": lambda x: x.clamp(min=0.1),
+    "log_softmax_via_logsumexp": lambda x: x - x.logsumexp(-1, keepdim=True),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SELECTIONS))
+def test_selections(name: str) -> None:
+    check_op(SELECTIONS[name], rand(3, 4, 5))
+
+
+def test_argmax_argmin_and_accuracy() -> None:
+    a = np.random.default_rng(7).standard_normal((6, 5)).astype(np.float32)
+    a[2, 3] = np.nan  # numpy's rule: the first NaN wins
+    c, d = pair(a, False)
+    for fn in (lambda t: t.argmax(1), lambda t: t.argmin(0, keepdim=True),
+               lambda t: t.argmax(), lambda t: t.max(1)[1]):
+        got, want = fn(d), fn(c)
+        assert got.is_cuda and got.dtype == np.int64
+        np.testing.assert_array_equal(host(got), want.numpy())
+    labels = autograd.tensor([0, 1, 2, 3, 4, 0], device="cuda")
+    accuracy = (d.argmax(1) == labels).float().mean().item()
+    assert accuracy == (c.argmax(1) == labels.cpu()).float().mean().item()
+
+
+def test_whole_sum_of_many_elements_two_launches() -> None:
+    """Above 4 x the partials (256 on the simulator) a whole sum runs in two launches."""
+    check_op(lambda x: (x * x).sum(), rand(40, 31))
+    check_op(lambda x: x.amax(), rand(1000))
+
+
+MATMULS = {
+    "2d_tiles": ((9, 7), (7, 10), lambda a, b: a @ b),
+    "a_T": ((7, 9), (7, 10), lambda a, b: a.T @ b),
+    "b_T": ((9, 7), (10, 7), lambda a, b: a @ b.T),
+    "batched": ((2, 5, 6), (2, 6, 3), lambda a, b: a @ b),
+    "broadcast_batch": ((2, 3, 5, 6), (6, 4), lambda a, b: a @ b),
+    "broadcast_left": ((5, 6), (3, 6, 2), lambda a, b: a @ b),
+    "batch_dims_broadcast": ((2, 1, 3, 4), (1, 3, 4, 2), lambda a, b: a @ b),
+    "matvec": ((5, 6), (6,), lambda a, b: a @ b),
+    "vecmat": ((6,), (6, 5), lambda a, b: a @ b),
+    "linear": ((4, 6), (5, 6), lambda x, w: nn.functional.linear(x, w)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MATMULS))
+def test_matmul(name: str) -> None:
+    sa, sb, fn = MATMULS[name]
+    check_op(fn, rand(*sa), rand(*sb))
+
+
+def test_matmul_float64() -> None:
+    a, b = np.random.default_rng(2).standard_normal((2, 5, 6, 7))
+    check_op(lambda x, y: x @ y.mT, a, b, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("fn", ["softmax", "log_softmax"])
+def test_softmax(fn: str) -> None:
+    x = rand(4, 9) * 10
+    check_op(lambda t: getattr(t, fn)(-1), x)
+    check_op(lambda t: getattr(t, fn)(2), rand(2, 3, 5))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy(reduction: str) -> None:
+    x = rand(6, 5) * 3
+    target = np.array([0, 4, 2, -100, 1, 4])
+    weight = np.array([0.5, 1, 2, 1, 3], np.float32)
+    for w in (None, weight):
+        def loss(t, w=w):
+            tgt = autograd.tensor(target, device=t.device)
+            wt = None if w is None else autograd.tensor(w, device=t.device)
+            return nn.functional.cross_entropy(t, tgt, weight=wt, reduction=reduction)
+        check_op(loss, x)
+
+
+def test_cross_entropy_loss_module_and_all_ignored() -> None:
+    check_op(lambda t: nn.CrossEntropyLoss()(t, autograd.tensor([1, 0, 2], device=t.device)),
+             rand(3, 4))
+    x = autograd.tensor(rand(2, 3), device="cuda")
+    loss = nn.functional.cross_entropy(x, autograd.tensor([-100, -100], device="cuda"))
+    assert np.isnan(loss.item())  # 0 / 0, as PyTorch
+
+
+def test_mse_and_layer_norm_compose_from_covered_ops() -> None:
+    check_op(lambda a, b: nn.functional.mse_loss(a, b), rand(4, 3), rand(4, 3))
+    check_op(lambda a: nn.functional.layer_norm(a, (5,)), rand(3, 5))
+
+
+def test_where_and_comparisons() -> None:
+    a, b = rand(3, 4), rand(3, 4)
+    check_op(lambda x, y: autograd.where(x > y, x, y * 2), a, b)
+    xa, xd = pair(a, False)
+    for op in ("__gt__", "__ge__", "__lt__", "__le__", "__eq__", "__ne__"):
+        got = getattr(xd, op)(0.1)
+        assert got.dtype == np.bool_
+        np.testing.assert_array_equal(host(got), getattr(xa, op)(0.1).numpy())
+
+
+def test_shape_ops() -> None:
+    check_op(lambda x: x.T, rand(3, 4))
+    check_op(lambda x: x.permute(2, 0, 1).reshape(5, 12), rand(3, 4, 5))
+    check_op(lambda x: x.unsqueeze(1).expand(3, 2, 4).flatten(), rand(3, 4))
+    check_op(lambda x: x.transpose(0, 1).contiguous() if hasattr(x, "contiguous")
+             else x.transpose(0, 1), rand(3, 4))
+
+
+def test_gradient_accumulates_over_two_backwards() -> None:
+    a = rand(3, 4)
+    c, d = pair(a)
+    for t in (c, d):
+        (t * t).sum().backward()
+        (t.exp()).sum().backward()
+    close(host(d.grad), c.grad.numpy())
+
+
+def test_transfers_and_casts() -> None:
+    a = rand(2, 3)
+    c, d = pair(a)
+    assert d.is_cuda and d.get_device() == 0 and str(d.device) == "cuda:0"
+    back = d.cpu()
+    assert back.device.type == "cpu" and not back.is_cuda
+    np.testing.assert_array_equal(back.numpy(), a)
+    (back * 3).sum().backward()  # the copy is differentiable: the gradient lands on cuda
+    close(host(d.grad), np.full(a.shape, 3, np.float32))
+    d64 = d.double()
+    assert d64.dtype == np.float64 and d64.is_cuda
+    np.testing.assert_array_equal(host(d64), a.astype(np.float64))
+    assert d.to("cuda") is d and c.to("cpu") is c
+    assert d.to("cpu", np.float64).dtype == np.float64
+    assert autograd.tensor(3.5, device="cuda").item() == 3.5
+    assert d.detach().tolist() == a.tolist()
+    assert "device='cuda:0'" in repr(d)
+
+
+def test_factories_with_device() -> None:
+    for make in (lambda dev: autograd.zeros(2, 3, device=dev),
+                 lambda dev: autograd.ones(4, device=dev),
+                 lambda dev: autograd.full((2, 2), 7.0, device=dev),
+                 lambda dev: autograd.arange(5, device=dev),
+                 lambda dev: autograd.eye(3, device=dev)):
+        want, got = make("cpu"), make("cuda")
+        assert got.is_cuda and got.dtype == want.dtype
+        np.testing.assert_array_equal(host(got), want.numpy())
+    autograd.manual_seed(4)
+    want = autograd.randn(3, 2)
+    autograd.manual_seed(4)
+    got = autograd.randn(3, 2, device="cuda", requires_grad=True)
+    assert got.is_leaf and got.requires_grad
+    np.testing.assert_array_equal(host(got), want.numpy())
+    like = autograd.zeros_like(got)
+    assert like.is_cuda and like.shape == (3, 2)
+    np.testing.assert_array_equal(host(autograd.ones_like(got)), np.ones((3, 2), np.float32))
+
+
+def test_in_place_ops_on_cuda() -> None:
+    a = rand(3, 3)
+    c, d = pair(a, False)
+    for t in (c, d):
+        t.add_(1.5)
+        t.mul_(2)
+        t.sub_(t * 0.25)
+    close(host(d), c.numpy())
+    d.zero_()
+    np.testing.assert_array_equal(host(d), np.zeros((3, 3), np.float32))
+    d.fill_(2.5)
+    np.testing.assert_array_equal(host(d), np.full((3, 3), 2.5, np.float32))
