@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import kernels as K
 from ..function import Function
 from ..grad_mode import is_grad_enabled
 from ..wrap import wrap
@@ -44,7 +45,9 @@ class ScaledDotProductAttention(Function):
     save_inputs = True
 
     def forward(self, q, k, v, *mask, allowed=None, keep=None, scale: float = 1.0):
-        s = np.matmul(q, np.swapaxes(k, -1, -2)) * q.dtype.type(scale)
+        kt = np.swapaxes(k, -1, -2)
+        # K.matmul: BLAS, or numbagrad's gemm where the gemm_matmul policy says
+        s = K.matmul(q, kt) * q.dtype.type(scale)
         if mask:
             s = s + mask[0]
         if allowed is not None:
@@ -54,7 +57,7 @@ class ScaledDotProductAttention(Function):
         self.p = p.astype(q.dtype, copy=False)
         self.dead = dead if dead.any() else None
         pd = self.p if keep is None else self.p * keep
-        return np.matmul(pd, v).astype(q.dtype, copy=False)
+        return K.matmul(pd, v).astype(q.dtype, copy=False)
 
     def _probabilities(self, q, k, mask):
         """P as a Tensor: recomputed with Tensor ops (differentiable in q, k, mask) under

@@ -19,7 +19,7 @@ class MatMul(Function):
             raise RuntimeError(f"matmul: shapes {a.shape} and {b.shape} are not aligned "
                                f"({k_a} != {k_b})")
         self.a_shape, self.b_shape, self.trans = a.shape, b.shape, (trans_a, trans_b)
-        return K.matmul(a, b, trans_a, trans_b)
+        return K.matmul(a, b, trans_a, trans_b)  # BLAS threads chosen by size in the kernel
 
     def backward(self, g):
         na, nb = self.next
@@ -36,3 +36,27 @@ class MatMul(Function):
             gb = (MatMul.apply(g, a, trans_a=True, trans_b=ta) if tb
                   else MatMul.apply(a, g, trans_a=not ta)).sum_to(self.b_shape)
         return ga, gb
+
+
+class Linear(Function):
+    """y = x @ W^T + b in one kernel call: numbagrad's gemm with the bias fused into its
+    epilogue (used where the `gemm_linear` policy family says it beats BLAS + an add).
+    Backward as MatMul(x, W, trans_b=True) followed by + b: dx = dy @ W, dW = dy^T @ x
+    (summed over x's batch dims), db = dy summed to b's shape."""
+    save_inputs = True
+
+    def forward(self, x, w, b):
+        if x.shape[-1] != w.shape[-1]:
+            raise RuntimeError(f"linear: shapes {x.shape} and {w.shape} are not aligned "
+                               f"({x.shape[-1]} != {w.shape[-1]})")
+        self.shapes = (x.shape, w.shape, b.shape)
+        return K.gemm(x, w.T, b)
+
+    def backward(self, g):
+        nx, nw, nb = self.next
+        x_shape, w_shape, b_shape = self.shapes
+        gx = MatMul.apply(g, self.saved_input(1)).sum_to(x_shape) if nx is not None else None
+        gw = (MatMul.apply(g, self.saved_input(0), trans_a=True).sum_to(w_shape)
+              if nw is not None else None)
+        gb = g.sum_to(b_shape) if nb is not None else None
+        return gx, gw, gb

@@ -1,10 +1,15 @@
 """autograd.kernels.gemm (issue 21): the numba GEMM with its fused epilogue equals numpy's
 matmul + bias + activation on every layout (2-D, batched with broadcasting, transposed and
-strided views, empty dims, tile remainders), on its serial, parallel-within-a-product and
-parallel-over-the-batch paths; bad input fails at the Python boundary before any kernel."""
+strided views, empty dims, tile remainders), on both kernels (direct: B read in place, the
+whole k in registers; packed: KC-blocked panels), on its serial, parallel-within-a-product
+and parallel-over-the-batch paths; bad input fails at the Python boundary before any kernel;
+edge tiles never read past an operand's last element (a guard page, in a subprocess)."""
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -18,6 +23,15 @@ ACTS = (None, "relu", "tanh", "sigmoid", "gelu")
 
 def _numba():
     return K.gemm.implementation("numba")
+
+
+@pytest.fixture(autouse=True, params=["direct", "packed"])
+def kernel(request, monkeypatch):
+    """Every test runs on both kernels: the size where gemm switches to the packed one is
+    set to 1 (always packed) or out of reach (always direct)."""
+    from autograd.kernels.jit import gemm as jit_gemm
+    monkeypatch.setattr(jit_gemm, "PACKED_FROM", 1 if request.param == "packed" else 1 << 62)
+    return request.param
 
 
 def _tol(dtype):
@@ -150,6 +164,10 @@ def test_gemm_parallel_paths(dtype):
     with policy.override(parallel_above=-1, families=("gemm",)):
         np.testing.assert_allclose(_numba()(a, b, bias, "gelu"), _want(a, b, bias, "gelu"),
                                    **_tol(dtype))
+    # fewer column panels than threads: each panel's rows split into blocks
+    with policy.override(parallel_above=-1, families=("gemm",)):
+        np.testing.assert_allclose(_numba()(a, b[:, :11], bias[:11], "relu"),
+                                   _want(a, b[:, :11], bias[:11], "relu"), **_tol(dtype))
     # a batch of products each below the threshold, together above it: prange over the batch
     a4 = rng.standard_normal((6, 9, 8)).astype(dtype)
     b4 = rng.standard_normal((6, 8, 7)).astype(dtype)
@@ -200,6 +218,7 @@ BAD = [
 def test_gemm_bad_input_raises_before_any_kernel(monkeypatch, args, kwargs, exc, match):
     from autograd.kernels.jit import gemm as jit_gemm
     monkeypatch.setattr(jit_gemm.gemm_kernel, "get", _boom)
+    monkeypatch.setattr(jit_gemm.gemm_direct_kernel, "get", _boom)
     for impl in (_numba(), K.gemm.reference):
         with pytest.raises(exc, match=match):
             impl(*args, **kwargs)
@@ -209,3 +228,88 @@ def test_gemm_is_a_declared_kernel_with_out():
     spec = K.gemm.spec
     assert spec.out and spec.name == "gemm" and "activation" in spec.signature
     assert K.gemm.implementation("numba") is not K.gemm.reference
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_gemm_negative_strides_and_edge_tiles(dtype):
+    """Reversed views (negative strides) of A and B, with row and column remainders of the
+    8 x 32 (float32) / 8 x 16 (float64) tiles: the edge rows of A and the edge columns of
+    B are copied to zero-padded scratch, B's transposed panels read down its columns."""
+    rng = np.random.default_rng(8)
+    for m, k, n in ((9, 5, 33), (15, 40, 17), (1, 3, 1), (24, 1, 64), (7, 70, 50)):
+        a = rng.standard_normal((m, k)).astype(dtype)
+        b = rng.standard_normal((k, n)).astype(dtype)
+        bias = rng.standard_normal(n).astype(dtype)
+        for x in (a, a[::-1][::-1], np.ascontiguousarray(a[::-1])[::-1]):
+            for y in (b, np.ascontiguousarray(b[::-1])[::-1],
+                      np.ascontiguousarray(b[:, ::-1])[:, ::-1], np.asfortranarray(b)):
+                np.testing.assert_allclose(_numba()(x, y, bias, "relu"),
+                                           _want(a, b, bias, "relu"), **_tol(dtype))
+
+
+def test_gemm_picks_the_direct_kernel_below_packed_from(monkeypatch, kernel):
+    """The wrapper's choice, seen from the kernels' `get`: products with a dim below
+    PACKED_FROM run the direct kernel, the others the packed one."""
+    from autograd.kernels.jit import gemm as jit_gemm
+    monkeypatch.setattr(jit_gemm, "PACKED_FROM", 40)
+    seen = []
+    for name in ("gemm_kernel", "gemm_direct_kernel"):
+        obj = getattr(jit_gemm, name)
+        real = obj.get
+        monkeypatch.setattr(obj, "get", lambda *a, _n=name, _r=real: (seen.append(_n), _r(*a))[1])
+    a = np.ones((40, 40), np.float32)
+    _numba()(a, a)
+    _numba()(a[:39], a)
+    assert seen == ["gemm_kernel", "gemm_direct_kernel"]
+
+
+GUARD = """
+import ctypes, mmap, sys
+import numpy as np
+from autograd import kernels as K
+from autograd.kernels.jit import gemm as jit_gemm
+libc = ctypes.CDLL(None)
+libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+PAGE = mmap.PAGESIZE
+def guarded(values):
+    # values copied to the end of a page that is followed by an inaccessible page: one
+    # element read past the end is a segfault
+    nbytes = values.nbytes
+    pages = (nbytes + PAGE - 1) // PAGE
+    buf = mmap.mmap(-1, (pages + 1) * PAGE)
+    base = ctypes.addressof(ctypes.c_char.from_buffer(buf))
+    assert libc.mprotect(base + pages * PAGE, PAGE, 0) == 0
+    keep.append(buf)
+    arr = np.frombuffer(buf, values.dtype, count=values.size,
+                        offset=pages * PAGE - nbytes).reshape(values.shape)
+    arr[...] = values
+    return arr
+keep = []
+gemm = K.gemm.implementation("numba")
+rng = np.random.default_rng(0)
+jit_gemm.PACKED_FROM = int(sys.argv[1])
+for dt in (np.float32, np.float64):
+    for m, k, n in ((9, 5, 33), (1, 1, 1), (17, 3, 15), (8, 300, 32), (3, 2, 50)):
+        a = rng.standard_normal((m, k)).astype(dt)
+        b = rng.standard_normal((k, n)).astype(dt)
+        bias = rng.standard_normal(n).astype(dt)
+        ga, gb, gbias = guarded(a), guarded(b), guarded(bias)
+        gbt = guarded(np.ascontiguousarray(b.T)).T
+        for x, y in ((ga, gb), (ga, gbt), (guarded(np.ascontiguousarray(a.T)).T, gb)):
+            got = gemm(x, y, gbias, "relu")
+            want = np.maximum(a.astype(np.float64) @ b + bias, 0)
+            assert np.allclose(got, want, rtol=1e-4, atol=1e-4), (m, k, n, dt)
+print("ok")
+"""
+
+
+def test_gemm_edge_tiles_never_read_past_the_operands(kernel):
+    """Every operand ends where an inaccessible page begins: an out-of-bounds read of an
+    edge tile kills the subprocess instead of passing silently (the kernel reads through
+    pointers, which NUMBA_BOUNDSCHECK does not see). Found the bias's edge columns read past
+    its end in the direct kernel's first version."""
+    from autograd.kernels.jit import gemm as jit_gemm
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(GUARD),
+                           str(jit_gemm.PACKED_FROM)], check=False, capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-2000:]

@@ -1,20 +1,42 @@
-"""numba backend's gemm: act(a @ b + bias), a Goto/BLIS-style blocked matrix multiply with
-the epilogue fused into the last pass over each output tile.
+"""numba backend's gemm: act(a @ b + bias), two register-tiled kernels with the epilogue
+fused into the only (or last) pass over each output tile.
 
-Scheme: A is packed into MR x KC panels and B into KC x NR panels (contiguous, in the order
-the micro-kernel reads them; packing reads any strides, so transposed and strided operands
-are never copied whole); an MR x NR micro-kernel keeps its accumulators in a stack buffer
-(an `alloca` of constant size that LLVM promotes to vector registers) and runs the k loop as
-broadcast-A times vector-B FMAs (`fastmath={"contract"}` only: with reassociation LLVM
-vectorises the k loop with gathers instead). On the last KC block the tile gets bias and
-activation before it is stored, while it is in registers. Parallelism: one large product
-runs `prange` over the packing of panels, then over row blocks; many small products (a
-batch) run `prange` over the batch, each product serial.
+The direct kernel (`gemm_direct_kernel`, every product with a dim below PACKED_FROM: Linear
+layers, attention heads, anything up to ~700^3): no packing of A and no KC blocking. Each
+MR x NR tile (8 x 32 float32, 8 x 16 float64: 16 zmm accumulators) runs the whole k loop as
+broadcast-A times vector-B FMAs, starting from the bias, and stores once after the
+activation. A is read in place through its strides (scalar broadcasts); B in place where its
+rows are unit-stride, else (a transposed view such as Linear's W^T, or the last columns)
+one k x NR panel is copied, read down B's columns, to a zero-padded scratch and reused by
+every row of the task; A's last rows, when fewer than MR, are copied likewise. Parallelism:
+one product splits into tasks of whole column panels (one B panel copy per task); a batch of
+small products runs one product per thread. Operands are read through raw pointers (no
+bounds checks, numba's or NUMBA_BOUNDSCHECK's): `check_gemm` and the kernel's shape check
+run first, and a guard-page test keeps the edge tiles within each operand.
+
+The packed kernel (`gemm_kernel`, every dim >= PACKED_FROM): Goto/BLIS-style. A is packed
+into MR x KC panels and B into KC x NR panels (contiguous, in the order the micro-kernel
+reads them; packing reads any strides), so B's rows never sit 4 KiB apart in L1; the
+micro-kernel is the same FMA loop over one KC block, and the epilogue runs on the last one.
+It runs `prange` over the packing of panels, then over row blocks.
+
+Generated code (numba 0.68, LLVM on AMD EPYC with AVX-512, inspected with `inspect_asm`):
+both kernels' k loops compile to 16 `vfmadd231ps zmm` (float32) / `vfmadd231pd zmm`
+(float64) on register accumulators per step, with 2 vector loads of B and 8
+`vbroadcastss`/`vbroadcastsd` of A, no spills. What it took: `fastmath={"contract"}` only
+(with reassociation LLVM vectorises the k loop with gathers instead); every loop that
+touches the accumulator buffer must have constant bounds so it unrolls fully and the
+`alloca` is promoted to registers (a bias add or activation loop with run-time bounds, or a
+buffer sized for float32 used by float64, put all 16 accumulators in memory: FMAs with
+memory operands, 2.3x slower); the epilogue works on a copy; the stores to C are a loop
+with a run-time trip count (LLVM vectorises it with an alias check; with a constant one it
+fully unrolled the row into 32 scalar `vmovss` per row, which cost ~40% at k = 32).
 """
 from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
 from numba import carray, njit, prange, types
 from numba.core import cgutils
@@ -30,12 +52,15 @@ ACT_CODES = {None: 0, "relu": 1, "tanh": 2, "sigmoid": 3, "gelu": 4}
 
 @intrinsic
 def stack_buffer(typingctx, count_ty, dtype_ty):
-    """Pointer to `count` uninitialised elements of `dtype` on the caller's stack (count is
-    a compile-time constant)."""
+    """Pointer to `count` uninitialised elements of `dtype` (or of a pointer's element type)
+    on the caller's stack (count is a compile-time constant)."""
     if not isinstance(count_ty, types.IntegerLiteral):
         return None
     count = count_ty.literal_value
-    dtype = dtype_ty.dtype if isinstance(dtype_ty, types.DType) else dtype_ty.instance_type
+    if isinstance(dtype_ty, (types.DType, types.CPointer)):  # a dtype, or a pointer's
+        dtype = dtype_ty.dtype
+    else:
+        dtype = dtype_ty.instance_type
     sig = types.CPointer(dtype)(count_ty, dtype_ty)
 
     def codegen(context, builder, signature, args):
@@ -60,6 +85,19 @@ def _tile_overload(x):
     if x.dtype == types.float32:
         return lambda x: (8, 32)
     return lambda x: (8, 16)
+
+
+def _acc(x):
+    pass
+
+
+@overload(_acc, inline="always", jit_options={"cache": True})
+def _acc_overload(x):
+    # MR * NR elements on the stack, sized exactly for the dtype's tile (the whole buffer
+    # is promoted to registers, none of it left half-used)
+    if x.dtype == types.float32:
+        return lambda x: carray(stack_buffer(8 * 32, x), 8 * 32)
+    return lambda x: carray(stack_buffer(8 * 16, x), 8 * 16)
 
 
 @njit(inline="always")
@@ -270,6 +308,172 @@ def gemm_kernel(a3, b3, bias, act, over_batch, c3):
             _rows(ib, mc, a, ap, bp, bias, act, c3[bi], mpan, npan)
 
 
+@intrinsic
+def data_ptr(typingctx, arr_ty):
+    """Pointer to an array's element [0, ..., 0] (its strides say where the others are)."""
+    if not isinstance(arr_ty, types.Array):
+        return None
+    sig = types.CPointer(arr_ty.dtype)(arr_ty)
+
+    def codegen(context, builder, signature, args):
+        return context.make_array(signature.args[0])(context, builder, args[0]).data
+
+    return sig, codegen
+
+
+@njit(fastmath={"contract"}, inline="always")
+def _direct_tile(pa, ao, ra, sa, pb, bo, rb, k, cf, co, rc, mr, nr, pbias, j0, has_bias,
+                 act):
+    """c[i, j] = act(sum_p a[i, p] b[p, j] + bias[j]) for i < mr, j < nr, with the whole k
+    in registers (starting from the bias) and the activation applied before the only
+    store. Elements by pointer: a[i, p] = pa[ao + i ra + p sa] (any strides: read by
+    broadcasts; MR readable rows), b[p, j] = pb[bo + p rb + j] (NR readable columns:
+    vector loads), bias[j] = pbias[j0 + j] (NR readable); c[i, j] = cf[co + i rc + j]
+    (cf: the flat output)."""
+    MR, NR = _tile(pa)
+    acc = _acc(pa)
+    for x in range(MR * NR):
+        acc[x] = 0
+    if has_bias:  # the bias first (shaped as one more step of the sum: it stays unrolled)
+        for j in range(NR):
+            b = pbias[j0 + j]
+            for i in range(MR):
+                acc[i * NR + j] += b
+    for p in range(k):
+        for j in range(NR):
+            b = pb[bo + p * rb + j]
+            for i in range(MR):
+                acc[i * NR + j] += pa[ao + i * ra + p * sa] * b
+    # the epilogue calls out for the transcendental activations and stores with run-time
+    # bounds (vector stores, see the module docstring): on a copy, so `acc` stays in
+    # registers
+    res = _acc(pa)
+    for x in range(MR * NR):
+        res[x] = acc[x]
+    if act == 1:
+        for x in range(MR * NR):
+            v = res[x]
+            res[x] = v if not v < 0 else 0  # NaN stays NaN, as numpy's maximum
+    elif act != 0:
+        for x in range(MR * NR):
+            res[x] = _act(res[x], act)
+    for i in range(mr):
+        crow = cf[co + i * rc:co + i * rc + nr]
+        for j in range(nr):
+            crow[j] = res[i * NR + j]
+
+
+@njit(inline="always")
+def _direct_panels(a3, b3, c3, bi, bias, act, q0, q1, r0, r1, scratch):
+    """Column panels q0..q1 x row panels r0..r1 of product bi, panel by panel: B is read in
+    place where its rows are unit-stride and the panel is whole, else copied to `scratch`
+    (k x NR, zero-padded) once per panel; the last MR rows of A, when fewer, are copied
+    (zero-padded) after it, and the bias's last columns after those, so every tile reads
+    MR rows of A and NR columns of B and of the bias in bounds. scratch: (NR + MR) * k + NR
+    elements."""
+    MR, NR = _tile(a3)
+    m, k = a3.shape[1], a3.shape[2]
+    n = b3.shape[2]
+    isz = a3.itemsize
+    ra, sa = a3.strides[1] // isz, a3.strides[2] // isz
+    rb, sb = b3.strides[1] // isz, b3.strides[2] // isz
+    rc = c3.strides[1] // isz
+    pa, pb = data_ptr(a3), data_ptr(b3)
+    cf = c3.reshape(-1)
+    ps = data_ptr(scratch)
+    pbias = data_ptr(bias)
+    has_bias = bias.shape[0] > 0
+    ao = bi * (a3.strides[0] // isz)
+    bo = bi * (b3.strides[0] // isz)
+    co = bi * (c3.strides[0] // isz)
+    for q in range(q0, q1):
+        j0 = q * NR
+        nr = min(NR, n - j0)
+        src, boff, brow = pb, bo + j0, rb
+        if sb != 1 or nr < NR:
+            if abs(rb) < abs(sb):
+                # b's columns are contiguous (a transposed view, Linear's W^T): read down
+                # them 8 at a time, so one block writes 8 rows of the panel (in L1) rather
+                # than each column walking the whole panel (k x NR, beyond L1): 4x faster
+                kb = k - k % 16
+                for p0 in range(0, kb, 16):
+                    for j in range(nr):
+                        src = bo + p0 * rb + (j0 + j) * sb
+                        for q in range(16):
+                            scratch[(p0 + q) * NR + j] = pb[src + q * rb]
+                for p in range(kb, k):
+                    for j in range(nr):
+                        scratch[p * NR + j] = pb[bo + p * rb + (j0 + j) * sb]
+            else:
+                for p in range(k):
+                    for j in range(nr):
+                        scratch[p * NR + j] = pb[bo + p * rb + (j0 + j) * sb]
+            for p in range(k):
+                for j in range(nr, NR):
+                    scratch[p * NR + j] = 0
+            src, boff, brow = ps, 0, NR
+        pbq, bj0 = pbias, j0
+        if has_bias and nr < NR:  # the bias's last columns, zero-padded after the A rows
+            for j in range(NR):
+                scratch[(NR + MR) * k + j] = bias[j0 + j] if j < nr else 0
+            pbq, bj0 = ps, (NR + MR) * k
+        for r in range(r0, r1):
+            i0 = r * MR
+            mr = min(MR, m - i0)
+            if mr == MR:
+                _direct_tile(pa, ao + i0 * ra, ra, sa, src, boff, brow, k, cf,
+                             co + i0 * rc + j0, rc, mr, nr, pbq, bj0, has_bias, act)
+            else:  # the last rows, copied after the B panel and zero-padded to MR rows
+                for i in range(MR):
+                    for p in range(k):
+                        scratch[(NR + i) * k + p] = (pa[ao + (i0 + i) * ra + p * sa]
+                                                     if i < mr else 0)
+                _direct_tile(ps, NR * k, k, 1, src, boff, brow, k, cf, co + i0 * rc + j0, rc,
+                             mr, nr, pbq, bj0, has_bias, act)
+
+
+def _direct_sig(dt):
+    arr = types.Array(dt, 3, "A", readonly=True)
+    return types.void(arr, arr, types.Array(dt, 1, "C", readonly=True), types.int64,
+                      types.int64, types.Array(dt, 3, "C"))
+
+
+def _direct_fits(a3, b3, bias, act, tasks, c3) -> bool:
+    nb, m, k = a3.shape
+    n = b3.shape[2]
+    return (b3.shape[:2] == (nb, k) and c3.shape == (nb, m, n) and k > 0
+            and bias.shape[0] in (0, n) and 0 <= act < len(ACT_CODES) and tasks >= 0)
+
+
+@lazy_njit(_direct_sig, check=_direct_fits, fastmath={"contract"})
+def gemm_direct_kernel(a3, b3, bias, act, tasks, c3):
+    """c3[i] = act(a3[i] @ b3[i] + bias) without packing A or the KC blocking: each MR x NR
+    tile keeps the whole k in registers and is stored once, epilogue applied (for products
+    whose panels fit the caches: small and mid-sized, Linear layers, attention heads).
+    tasks == 0: parallel over the batch, each product serial; else each product's tiles
+    split into at least `tasks` tasks (the thread count) of whole column panels, so a
+    thread copies a B panel that needs it once and keeps it."""
+    MR, NR = _tile(a3)
+    nb, m, k = a3.shape
+    n = b3.shape[2]
+    npan = (n + NR - 1) // NR
+    mpan = (m + MR - 1) // MR
+    if tasks == 0:
+        for bi in prange(nb):
+            scratch = np.empty((NR + MR) * k + NR, a3.dtype)
+            _direct_panels(a3, b3, c3, bi, bias, act, 0, npan, 0, mpan, scratch)
+        return
+    nrb = max(1, (tasks + npan - 1) // npan)  # row blocks per column panel
+    rpb = (mpan + nrb - 1) // nrb
+    for bi in range(nb):
+        for t in prange(npan * nrb):
+            q = t // nrb
+            r0 = (t % nrb) * rpb
+            scratch = np.empty((NR + MR) * k + NR, a3.dtype)
+            _direct_panels(a3, b3, c3, bi, bias, act, q, q + 1, r0, min(mpan, r0 + rpb),
+                           scratch)
+
+
 def _as3(x: np.ndarray, batch: tuple, rows: int, cols: int) -> np.ndarray:
     """x broadcast to batch + (rows, cols), viewed as (-1, rows, cols): a view when x's
     batch dims merge (always for <= 1 batch dim), a copy of the broadcast otherwise."""
@@ -282,6 +486,15 @@ def _as3(x: np.ndarray, batch: tuple, rows: int, cols: int) -> np.ndarray:
     if x.ndim == 3:
         return x
     return x.reshape((-1, rows, cols))
+
+
+# the packed, KC-blocked kernel for products whose every dim is at least this (B's rows then
+# sit a multiple of 4 KiB apart, where reading them in place thrashes L1, and the B panels
+# outgrow L2); the direct kernel below it. Measured one thread, float32 square (GFLOP/s,
+# direct / packed, under load): 384: 111 / 96, 768: 108 / 100, 1024: 53 / 69.
+PACKED_FROM = 1024
+_EMPTY = {np.dtype(np.float32): np.empty(0, np.float32),
+          np.dtype(np.float64): np.empty(0, np.float64)}
 
 
 @register("numba", "gemm")
@@ -308,13 +521,20 @@ def gemm(a: np.ndarray, b: np.ndarray, bias: np.ndarray | None = None,
     nb = c3.shape[0]
     a3 = _as3(a, batch, m, k)
     b3 = _as3(b, batch, k, n)
-    bias1 = np.empty(0, dt) if bias is None else bias
-    macs = nb * m * k * n
+    if bias is None:
+        bias1 = _EMPTY[dt]
+    else:
+        bias1 = bias if bias.flags.c_contiguous else np.ascontiguousarray(bias)
+    macs = m * k * n
     fam = policy.GEMM
-    parallel = fam.parallel(macs)
     # many products, each too small to split well: one product per thread
-    over_batch = nb > 1 and m * k * n <= fam.parallel_above
-    gemm_kernel.get(dt, parallel)(a3, b3, bias1, ACT_CODES[activation], over_batch, c3)
+    over_batch = nb > 1 and macs <= fam.parallel_above
+    parallel = fam.parallel(nb * macs)
+    if min(m, k, n) >= PACKED_FROM:
+        gemm_kernel.get(dt, parallel)(a3, b3, bias1, ACT_CODES[activation], over_batch, c3)
+    else:
+        tasks = 0 if over_batch else numba.get_num_threads() if parallel else 1
+        gemm_direct_kernel.get(dt, parallel)(a3, b3, bias1, ACT_CODES[activation], tasks, c3)
     if out is None or direct:
         return y
     out[...] = y

@@ -1,14 +1,17 @@
-"""numba backend's matmul: BLAS through numpy (numbagrad's own `autograd.kernels.gemm` is not
-yet faster anywhere `@` is used; `python -m bench --only matmul,gemm` measures both). What this
-adds to the reference: float inputs must be at least 2-D, as the op guarantees (a clear error
-rather than numpy's 1-D semantics)."""
+"""numba backend's matmul: numpy's BLAS, or numbagrad's own `autograd.kernels.gemm` for the
+products `policy.gemm_route(GEMM_MATMUL, ...)` sends there (by multiply-adds per product;
+measured by `python -m bench --only gemm`, which prints the policy). What this adds to the
+reference: float inputs must be at least 2-D, as the op guarantees (a clear error rather
+than numpy's 1-D semantics)."""
 from __future__ import annotations
 
 import numpy as np
 
 from .. import linalg as ref
+from .. import policy
 from ..registry import register
 from ._common import same_float_arrays
+from .gemm import gemm
 
 
 @register("numba", "matmul")
@@ -26,4 +29,8 @@ def matmul(a: np.ndarray, b: np.ndarray, trans_a: bool = False, trans_b: bool = 
         a = np.swapaxes(a, -1, -2)
     if trans_b:
         b = np.swapaxes(b, -1, -2)
-    return np.matmul(a, b, out=out)
+    if (a.shape[-1] == b.shape[-2] and (out is None or out.dtype == a.dtype)
+            and policy.gemm_route(policy.GEMM_MATMUL, a.shape[-2] * a.shape[-1] * b.shape[-1],
+                                  b.shape[-1], a.dtype.itemsize)):
+        return gemm(a, b, out=out)  # strided and transposed views read in place
+    return ref.blas_matmul(a, b, out)
