@@ -1,71 +1,40 @@
 """How many threads the kernels use: numba's pool and the OpenBLAS behind numpy's matmul.
 
-numbagrad gives OpenBLAS one thread by default (unless OPENBLAS_NUM_THREADS, OMP_NUM_THREADS
-or MKL_NUM_THREADS says otherwise): with its default of one thread per core, OpenBLAS spins
-after each call, and on a machine where anything else runs, small training steps were
-measured 15-40x slower (MLP 784-256-128-10 step: 84 ms with 2 BLAS threads under load,
-1.9 ms with one). Large matrix products lose up to half their speed; call
-`autograd.set_num_threads(n)` to trade back. OpenBLAS is reached through ctypes, so no
-extra dependency is needed.
+numbagrad leaves OpenBLAS's process-wide thread count alone: the user's own numpy calls keep
+whatever count OpenBLAS started with (every core, or OPENBLAS_NUM_THREADS). numbagrad's own
+BLAS calls pick a count per call by size (`autograd/kernels/blas.py`): one thread for small
+products (a second thread buys little there and OpenBLAS's workers spin after each call,
+stealing a core from the next kernel or from another process: an MLP step was measured
+15-40x slower under load with two threads on every product), every core for large ones,
+and the count they found is put back after the call.
+
+`autograd.set_num_threads(n)` (as torch.set_num_threads) sets the width of numbagrad's
+large BLAS calls and of numba's parallel kernels, and OpenBLAS's process-wide count too
+(the user's explicit choice, as PyTorch does for its own BLAS).
 """
 from __future__ import annotations
 
-import ctypes
-import glob
 import os
 import sys
 
-import numpy as np
+from . import allocator
+from .kernels import blas
 
-_ENV = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
-
-
-_lib: dict = {}
-
-
-def _openblas():
-    """(set_num_threads, get_num_threads) of the OpenBLAS numpy uses, or None."""
-    if "lib" in _lib:
-        return _lib["lib"]
-    found = None
-    libdirs = [os.path.join(os.path.dirname(os.path.dirname(np.__file__)), "numpy.libs"),
-               os.path.join(os.path.dirname(np.__file__), ".libs")]
-    names = [("scipy_openblas_set_num_threads64_", "scipy_openblas_get_num_threads64_"),
-             ("scipy_openblas_set_num_threads", "scipy_openblas_get_num_threads"),
-             ("openblas_set_num_threads64_", "openblas_get_num_threads64_"),
-             ("openblas_set_num_threads", "openblas_get_num_threads")]
-    for d in libdirs:
-        for path in glob.glob(os.path.join(d, "*openblas*.so*")):
-            try:
-                lib = ctypes.CDLL(path)
-            except OSError:
-                continue
-            for set_name, get_name in names:
-                if hasattr(lib, set_name) and hasattr(lib, get_name):
-                    found = (getattr(lib, set_name), getattr(lib, get_name))
-                    break
-            if found:
-                break
-        if found:
-            break
-    _lib["lib"] = found
-    return found
+_ENV = blas.ENV
 
 
 def get_blas_threads() -> int | None:
     """Threads of the OpenBLAS numpy uses (None if it cannot be found)."""
-    lib = _openblas()
-    return None if lib is None else int(lib[1]())
+    return blas.get_threads()
 
 
 def set_blas_threads(n: int) -> None:
-    lib = _openblas()
-    if lib is not None:
-        lib[0](int(n))
+    """Set the process-wide OpenBLAS thread count (no-op without OpenBLAS)."""
+    blas.set_threads(n)
 
 
 class blas_threads:
-    """Context manager: OpenBLAS with n threads inside."""
+    """Context manager: OpenBLAS with n threads inside (process-wide), the old count after."""
 
     def __init__(self, n: int | None = None):
         self.n = n
@@ -87,6 +56,7 @@ def set_num_threads(n: int) -> None:
     if int(n) < 1:
         raise ValueError(f"set_num_threads: need at least 1 thread, got {n}")
     set_blas_threads(n)
+    blas.set_width(n)
     _numba_threads[0] = int(n)
     if "numba" in sys.modules:
         import numba
@@ -107,6 +77,7 @@ _numba_threads = [0]
 
 
 def apply_default() -> None:
-    """One OpenBLAS thread unless the environment chose a count (see the module docstring)."""
-    if not any(name in os.environ for name in _ENV):
-        set_blas_threads(1)
+    """The process-wide defaults `import autograd` applies: none for threads any more
+    (OpenBLAS's count stays the user's, see the module docstring), and glibc's malloc
+    thresholds for large arrays (`autograd/allocator.py`; NUMBAGRAD_MALLOC=default opts out)."""
+    allocator.apply_default()

@@ -10,7 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
+from .kernels.cuda.array import CudaArray
+
 _tensor: Any = None  # the Tensor class, registered once by autograd.tensor
+_new = object.__new__
 
 
 def register(tensor_class: type) -> None:
@@ -20,8 +25,16 @@ def register(tensor_class: type) -> None:
 
 
 def wrap(array, requires_grad: bool = False, grad_fn=None, version=None):
-    """A Tensor holding `array` itself (no copy, no checks): `Tensor.wrap`."""
-    return _tensor.wrap(array, requires_grad, grad_fn, version)
+    """A Tensor holding the array itself, without copying or checking: the ops' fast path
+    (also `Tensor.wrap`). Every op result passes here, so it is written out in full rather
+    than calling a Tensor method (one Python frame less per op)."""
+    t = _new(_tensor)
+    t.data = array if type(array) is np.ndarray or type(array) is CudaArray or \
+        isinstance(array, np.ndarray) else np.asarray(array)
+    t._grad, t.requires_grad, t.grad_fn, t._hooks, t._base = None, requires_grad, grad_fn, \
+        None, None
+    t._version = [0] if version is None else version
+    return t
 
 
 def is_tensor(x) -> bool:

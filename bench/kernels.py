@@ -16,8 +16,9 @@ def _impl(name):
 
 
 def bench_matmul() -> None:
-    """At the machine's full width: OpenBLAS gets every core here (numbagrad's default is one
-    BLAS thread, see autograd/threads.py), so the figures compare with the peak."""
+    """At the machine's full width: OpenBLAS gets every core here (numbagrad's own `@` gives
+    products below `policy.BLAS` one thread, see autograd/kernels/blas.py; the kernels are
+    timed directly), so the figures compare with the peak."""
     from autograd.kernels.jit.helper_thread import cpu_count
     from autograd.threads import blas_threads
 
@@ -175,6 +176,44 @@ def bench_threshold() -> None:
     print(f"numpy ufuncs (log, sin, cos) on two threads above "
           f"{policy.threaded_ufunc_above()} elements")
     record("policy", **policy.describe())
+    _blas_threshold()
+
+
+def _blas_threshold() -> None:
+    """OpenBLAS on one thread vs every core by product size, and what switching costs: the
+    measurements behind `policy.BLAS` (numbagrad's own matmuls, autograd/kernels/blas.py)."""
+    import time
+
+    from autograd.kernels import blas, policy
+
+    if blas.openblas() is None:
+        print("OpenBLAS not found: numbagrad's matmuls keep numpy's BLAS settings")
+        return
+    have, wide = blas.get_threads(), blas.width()
+    n_set = 20000
+    t0 = time.perf_counter()
+    for _ in range(n_set):
+        blas.set_threads(1)
+        blas.set_threads(wide)
+    per_set = (time.perf_counter() - t0) / (2 * n_set)
+    blas.set_threads(have)
+    header(f"OpenBLAS threads per matmul (square f32): 1 vs {wide}; switching costs "
+           f"{per_set * 1e6:.2f} us per openblas_set_num_threads")
+    rows = []
+    rng = np.random.default_rng(0)
+    for n in ((128, 512) if QUICK[0] else (128, 256, 512, 768, 1024)):
+        a, b = (rng.standard_normal((n, n)).astype(np.float32) for _ in range(2))
+        cands = {k: (lambda k=k, a=a, b=b: blas.call(np.matmul, 0 if k == 1 else 1 << 62, a, b))
+                 for k in (1, wide)}
+        st = compare(cands, repeat=5, settle={wide: 0.1})
+        rows.append([n, n ** 3, fmt_time(st[1]["median"]), fmt_time(st[wide]["median"]),
+                     f"{st[1]['median'] / st[wide]['median']:.2f}",
+                     blas.threads_for(n ** 3)])
+        record("blas_threads", n=n, seconds={str(k): s["median"] for k, s in st.items()},
+               set_us=per_set * 1e6)
+    table(["n", "MACs", "1 thread", f"{wide} threads", "speed-up", "policy gives"], rows)
+    print(f"policy.BLAS: every core above {policy.BLAS.parallel_above} MACs (chosen so that a "
+          f"call waiting a scheduler slice for its second thread, under load, still gains)")
 
 
 def bench_conv() -> None:

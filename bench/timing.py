@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import gc
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 
@@ -60,6 +62,20 @@ def compare(candidates: dict, repeat: int | None = None, target: float | None = 
             gc.enable()
     return {k: {"median": statistics.median(v), "min": min(v), "max": max(v), "samples": v}
             for k, v in samples.items()}
+
+
+class Spinner:
+    """A child process spinning on one core for the duration of a `with` block (the
+    under-load rows: another process holding a core, as on a shared machine)."""
+
+    def __enter__(self):
+        self.proc = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        time.sleep(0.2)
+        return self
+
+    def __exit__(self, *exc):
+        self.proc.kill()
+        self.proc.wait()
 
 
 def fmt_time(s: float) -> str:

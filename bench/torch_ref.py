@@ -4,7 +4,9 @@ Three thread pools in one process (PyTorch's OpenMP, OpenBLAS's and numba's) on 
 machine spin against each other and distort *both* sides (measured here: our serial
 kernels 100x slower next to a spinning PyTorch pool), so the bench times PyTorch in a
 fresh interpreter with its default settings, during the same run, with the same timing
-helper and the same inputs. `python -m bench.torch_ref SECTION [--quick]` prints JSON."""
+helper and the same inputs. `python -m bench.torch_ref SECTION [--quick]` prints JSON.
+PyTorch may live in another environment: NUMBAGRAD_BENCH_TORCH_PYTHON names its interpreter
+(it needs numpy and this source tree only)."""
 from __future__ import annotations
 
 import json
@@ -16,8 +18,17 @@ import numpy as np
 
 from . import timing, workloads
 
+PYTHON_ENV = "NUMBAGRAD_BENCH_TORCH_PYTHON"  # an interpreter with torch (e.g. another venv)
+
+
+def python() -> str:
+    """The interpreter that times PyTorch: $NUMBAGRAD_BENCH_TORCH_PYTHON, else this one."""
+    return os.environ.get(PYTHON_ENV) or sys.executable
+
 
 def available() -> bool:
+    if os.environ.get(PYTHON_ENV):
+        return os.path.exists(os.environ[PYTHON_ENV])
     import importlib.util
     return importlib.util.find_spec("torch") is not None
 
@@ -29,7 +40,7 @@ def run(section: str, quick: bool) -> dict:
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = dict(os.environ)
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
-    cmd = [sys.executable, "-m", "bench.torch_ref", section] + (["--quick"] if quick else [])
+    cmd = [python(), "-m", "bench.torch_ref", section] + (["--quick"] if quick else [])
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=root, timeout=600,
                          check=False)
     if out.returncode:
@@ -104,8 +115,13 @@ def _training(torch, quick):
     return {kind: workloads.torch_step(torch, kind) for kind in workloads.MODELS}
 
 
+def _load(torch, quick):
+    """The MLP step quiet, then while another process spins on a core (timed in `main`)."""
+    return {"quiet": workloads.torch_step(torch, "mlp")}
+
+
 SECTIONS = {"matmul": _matmul, "elementwise": _elementwise, "conv": _conv,
-            "overhead": _overhead, "training": _training}
+            "overhead": _overhead, "training": _training, "load": _load}
 
 
 def main() -> None:
@@ -114,10 +130,14 @@ def main() -> None:
     section = sys.argv[1]
     timing.QUICK[0] = "--quick" in sys.argv
     cands = SECTIONS[section](torch, timing.QUICK[0])
-    opts = {"training": {"target": 0.05}, "conv": {"target": 0.05}}.get(section, {})
+    opts = {"training": {"target": 0.05}, "conv": {"target": 0.05},
+            "load": {"target": 0.05}}.get(section, {})
     res = {}
     for k, fn in cands.items():   # one at a time, like the parent's per-shape groups
         res.update(timing.compare({k: fn}, **opts))
+    if section == "load":
+        with timing.Spinner():
+            res["loaded"] = timing.compare({"loaded": cands["quiet"]}, **opts)["loaded"]
     info = {"version": torch.__version__, "threads": torch.get_num_threads()}
     print(json.dumps({"torch": info, "stats": res}))
 

@@ -40,8 +40,8 @@ def chain(x, c):
 
 def chain_inputs() -> tuple:
     rng = np.random.default_rng(0)
-    return (rng.standard_normal((8, 8)).astype(np.float32),
-            rng.standard_normal((8, 8)).astype(np.float32))
+    return (rng.standard_normal((4, 4)).astype(np.float32),
+            rng.standard_normal((4, 4)).astype(np.float32))
 
 
 def mlp(nn):
@@ -53,6 +53,22 @@ def cnn(nn):
     return nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
                          nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
                          nn.Flatten(), nn.Linear(784, 10))
+
+
+def cnn64(nn, size: int = 64):
+    """3 x (conv3x3-BatchNorm-ReLU-maxpool) with 32/64/128 channels, then 2 linear layers, on
+    3 x size x size images (64: the bench's step; 128: the course homework's peak memory)."""
+    layers = []
+    for cin, cout in ((3, 32), (32, 64), (64, 128)):
+        layers += [nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU(),
+                   nn.MaxPool2d(2)]
+    side = size // 8
+    return nn.Sequential(*layers, nn.Flatten(), nn.Linear(128 * side * side, 256), nn.ReLU(),
+                         nn.Linear(256, 10))
+
+
+CNN64 = {"batch": 16, "size": 64}   # the training-step workload (Adam)
+CNN128 = {"batch": 32, "size": 128}  # the peak-memory workload (one step, SGD)
 
 
 # the tiny GPT (nanoGPT's character-level shape): vocabulary, tokens, width, heads, layers, batch
@@ -100,6 +116,10 @@ def data(kind: str, seed: int = 0) -> tuple:
     elif kind == "cnn":
         x = rng.standard_normal((64, 1, 28, 28)).astype(np.float32)
         y = rng.integers(0, 10, 64)
+    elif kind == "cnn64":
+        b, size = CNN64["batch"], CNN64["size"]
+        x = rng.standard_normal((b, 3, size, size)).astype(np.float32)
+        y = rng.integers(0, 10, b)
     elif kind == "tiny_gpt":
         t = GPT["tokens"]
         seq = rng.integers(0, GPT["vocab"], (GPT["batch"], t + 1), dtype=np.int64)
@@ -110,31 +130,47 @@ def data(kind: str, seed: int = 0) -> tuple:
     return x, y
 
 
-MODELS = {"mlp": mlp, "cnn": cnn, "tiny_gpt": tiny_gpt}
+MODELS = {"mlp": mlp, "cnn": cnn, "cnn64": cnn64, "tiny_gpt": tiny_gpt}
 
 
-def train_step(lib, nn, F, optim, kind: str):
-    """A closure running one training step (zero_grad, forward, cross-entropy, backward,
-    optimizer step) of model `kind` in library `lib` (autograd or torch, with its nn, nn.functional
-    and optim): SGD(lr=0.01) for the MLP and CNN, AdamW(lr=3e-4) for the tiny GPT. Both sides
-    build their model through this one function, so they time the same thing."""
+def optimizer(optim, kind: str, params):
+    """SGD(lr=0.01) for the MLP and CNN, Adam(lr=1e-3) for the 64x64 CNN, AdamW(lr=3e-4) for
+    the tiny GPT."""
+    if kind == "tiny_gpt":
+        return optim.AdamW(params, lr=3e-4)
+    if kind == "cnn64":
+        return optim.Adam(params, lr=1e-3)
+    return optim.SGD(params, lr=0.01)
+
+
+def model_step(lib, nn, F, optim, kind: str):
+    """A fresh model `kind` (seeded) and its training step as a function of the inputs and
+    the targets, `step(*inputs, y)`: zero_grad, forward, cross-entropy, backward, optimizer
+    step; returns the loss, detached (what autograd.compile records)."""
     lib.manual_seed(0)
     model = MODELS[kind](nn)
-    opt = (optim.AdamW(model.parameters(), lr=3e-4) if kind == "tiny_gpt"
-           else optim.SGD(model.parameters(), lr=0.01))
-    *inputs, y = (lib.tensor(a) for a in data(kind))
-    y = y.reshape(-1)
+    opt = optimizer(optim, kind, model.parameters())
 
-    def step():
+    def step(*args):
+        *inputs, y = args
         opt.zero_grad()
         out = model(*inputs)
         if out.ndim == 3:  # (batch, tokens, vocab) logits: one prediction per token
             out = out.reshape(-1, out.shape[-1])
-        loss = F.cross_entropy(out, y)
+        loss = F.cross_entropy(out, y.reshape(-1))
         loss.backward()
         opt.step()
-        return loss
+        return loss.detach()
     return step
+
+
+def train_step(lib, nn, F, optim, kind: str):
+    """A closure running one training step of model `kind` on its bench data, in library
+    `lib` (autograd or torch, with its nn, nn.functional and optim). Both sides build their
+    model through this one function, so they time the same thing."""
+    step = model_step(lib, nn, F, optim, kind)
+    args = tuple(lib.tensor(a) for a in data(kind))
+    return lambda: step(*args)
 
 
 def torch_step(torch, kind: str):

@@ -10,6 +10,7 @@ import numpy as np
 from .. import dtypes
 from .. import kernels as K
 from ..function import Function
+from ..kernels.cuda.array import CudaArray
 from ..wrap import is_tensor, to_tensor, wrap
 
 
@@ -55,7 +56,7 @@ def as_tensor_pair(a, b) -> tuple:
 
 def _as_tensor(x):
     """A list or array operand as a Tensor (an array keeps its dtype)."""
-    return wrap(x) if isinstance(x, np.ndarray) else to_tensor(x)
+    return wrap(x) if isinstance(x, (np.ndarray, CudaArray)) else to_tensor(x)
 
 
 class _Binary(Function):
@@ -63,6 +64,8 @@ class _Binary(Function):
         if a.shape != b.shape:
             check_broadcast(type(self).__name__.lower(), a, b)
         self.shapes = (a.shape, b.shape)
+        if a.dtype is b.dtype:  # the common case, without a call to `promote`
+            return self.compute(a, b)
         return self.compute(*promote(a, b))
 
 

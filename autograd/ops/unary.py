@@ -7,6 +7,7 @@ import numpy as np
 from .. import dtypes
 from .. import kernels as K
 from ..function import Function
+from ..grad_mode import _state as _grad_mode
 from ..wrap import wrap
 from .registry import elementwise
 
@@ -91,7 +92,7 @@ class Tanh(Function):
         return K.tanh(x)
 
     def backward(self, g):
-        return ActBackward.apply(g, self.output(), act="tanh")
+        return act_grad(g, self.output(), "tanh")
 
 
 @elementwise("sigmoid")
@@ -103,7 +104,7 @@ class Sigmoid(Function):
         return K.sigmoid(x)
 
     def backward(self, g):
-        return ActBackward.apply(g, self.output(), act="sigmoid")
+        return act_grad(g, self.output(), "sigmoid")
 
 
 @elementwise("relu", floating=False)
@@ -115,7 +116,7 @@ class Relu(Function):
         return K.relu(x)
 
     def backward(self, g):
-        return ActBackward.apply(g, self.output(), act="relu")
+        return act_grad(g, self.output(), "relu")
 
 
 
@@ -131,6 +132,15 @@ class Softsign(Function):
         (x,) = self.inputs
         d = 1 + x.abs()
         return g / (d * d)
+
+
+def act_grad(g, y, act: str):
+    """`ActBackward.apply(g, y, act=act)`, straight to the kernel when no graph is recorded
+    (a plain backward, grad mode off): on small arrays the op's bookkeeping cost more than
+    the kernel (issue 15's per-op overhead). Same kernel, same values."""
+    if not _grad_mode.enabled:
+        return wrap(K.act_backward(g.data, y.data, act))
+    return ActBackward.apply(g, y, act=act)
 
 
 class ActBackward(Function):
@@ -200,7 +210,7 @@ class Clamp(_Masked):
     """Gradient 1 inside [min, max] (bounds included, as PyTorch), 0 outside."""
 
     def forward(self, x, min=None, max=None):
-        inside = np.ones(x.shape, dtype=bool)
+        inside = np.ones_like(x, dtype=bool)  # on x's device
         if min is not None:
             inside &= x >= min
         if max is not None:

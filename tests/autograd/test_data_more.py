@@ -577,8 +577,10 @@ def test_workers_run_numba_kernels_after_the_main_process_used_its_thread_pool()
     result = run_script('''
         autograd.set_backend("numba")
         from numba.np.ufunc import parallel
+        from autograd.kernels import policy
         x = autograd.randn(1024, 1024)
-        float((x * 2).relu().sum().data)  # above the parallel thresholds: the thread pool
+        with policy.override(parallel_above=-1):  # parallel kernels: the thread pool starts
+            float((x * 2).relu().sum().data)
         class Ops(Dataset):
             def __len__(self): return 4
             def __getitem__(self, i):

@@ -46,3 +46,13 @@ def test_a_leaf_is_a_node_without_edges():
     assert y.grad_fn.next == (x, None) and x.next == ()
     y.sum().backward()
     np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])
+
+
+def test_wrap_converts_non_arrays_and_keeps_array_subclasses():
+    t = wrap.wrap(3.0)
+    assert type(t.data) is np.ndarray and t.data.shape == () and t.data == 3.0
+    m = np.ma.masked_array([1.0, 2.0])
+    assert wrap.wrap(m).data is m  # an ndarray subclass is held as is, as before
+    fn = object()
+    u = wrap.wrap(np.ones(2), True, fn, [5])
+    assert u.requires_grad and u.grad_fn is fn and u._version == [5] and u._base is None

@@ -8,8 +8,9 @@ compiled per dtype on first use (`_common.lazy_njit`).
 
 Thread pools (see `helper_thread.py`): before numba starts its OpenMP pool we make its threads
 passive (they sleep as soon as a parallel region ends instead of spinning), so a BLAS call
-right after a numba kernel finds the cores free; OpenBLAS's thread count is set in
-`autograd/threads.py` (one thread by default).
+right after a numba kernel finds the cores free; numbagrad's own BLAS calls choose their
+OpenBLAS thread count per call (`autograd/kernels/blas.py`: one thread unless large), and
+numba's threading layer defaults to `workqueue` (below; docs/performance.md).
 """
 from __future__ import annotations
 
@@ -18,6 +19,18 @@ import os
 # libgomp: passive waiting = sleep on a futex right after the region instead of spinning.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("GOMP_SPINCOUNT", "0")
+
+import numba  # after the OpenMP settings above (libgomp reads them when it loads)
+
+# numba's threading layer: its own `workqueue` unless the user chose one (NUMBA_THREADING_LAYER
+# or numba.config.THREADING_LAYER set before the first parallel kernel). With the default
+# (OpenMP here, no TBB) two threads were measured 4-10x slower than one while another
+# process held a core; workqueue's threads do not wait for each other at the end of a region
+# in a spin-then-sleep barrier. Parallel launches are serialised across Python threads
+# (`_common._one_launch_at_a_time`), which workqueue needs. Takes effect only if no parallel
+# kernel has run yet in this process.
+if "NUMBA_THREADING_LAYER" not in os.environ and numba.config.THREADING_LAYER == "default":
+    numba.config.THREADING_LAYER = "workqueue"
 
 from . import batchnorm, conv, elementwise, gemm, linalg, pool, reduce, softmax_ce
 

@@ -70,18 +70,26 @@ def _rows_fit(x, *outs) -> bool:
 def _reduce3(x, out, op):
     """out[o, i] = reduce_k x[o, k, i] (sum, or max/min with NaN propagating)."""
     outer, r, inner = x.shape
+    zero = np.zeros(1, x.dtype)[0]  # a 0 of x's dtype (sums stay in it, as numpy's)
     if inner == 1:
         for o in prange(outer):
             row = x[o, :, 0]
             if op == SUM:
                 # 8 partial sums: vectorisable without fastmath reassociation, and more
-                # accurate than one running sum
-                acc = np.zeros(8, x.dtype)
+                # accurate than one running sum; kept in locals (an accumulator array here
+                # was a heap allocation per row: 1024 rows of 128 took 109 us, ~4x numpy)
+                a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = zero
                 k8 = r - r % 8
                 for k in range(0, k8, 8):
-                    for u in range(8):
-                        acc[u] += row[k + u]
-                s = acc.sum()
+                    a0 += row[k]
+                    a1 += row[k + 1]
+                    a2 += row[k + 2]
+                    a3 += row[k + 3]
+                    a4 += row[k + 4]
+                    a5 += row[k + 5]
+                    a6 += row[k + 6]
+                    a7 += row[k + 7]
+                s = a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7  # the order acc.sum() had
                 for k in range(k8, r):
                     s += row[k]
                 out[o, 0] = s
