@@ -1,6 +1,7 @@
 """numbagrad's autograd: tensors, reverse-mode differentiation, gradient checking."""
 from . import backends, cuda, data, functional, kernels, utils, viz
 from .anomaly import detect_anomaly
+from .compiled import compile
 from .devices import device
 from .dtype_names import DTYPES as _DTYPES
 from .dtypes import get_default_dtype, set_default_dtype
@@ -62,6 +63,7 @@ __all__ = [
                         "arange",
                         "backends",
                         "cat",
+                        "compile",
                         "cuda",
                         "data",
                         "detect_anomaly",

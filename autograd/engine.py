@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import anomaly
+from . import anomaly, trace
 from .function import _FREED, Function
 from .grad_mode import _state as _grad_mode
 from .wrap import is_tensor, wrap
@@ -110,7 +110,7 @@ def _run_node(node: Function, grad, capture, retain_graph: bool) -> tuple:
         capture[node] = grad
     if node.freed:
         raise RuntimeError(_FREED)
-    grads = node.backward(grad)
+    grads = _backward(node, grad)
     if type(grads) is not tuple:
         grads = (grads,)
     if anomaly.state.enabled:
@@ -121,6 +121,18 @@ def _run_node(node: Function, grad, capture, retain_graph: bool) -> tuple:
     return grads
 
 
+def _resave(node: Function, grad) -> None:
+    node.resave()
+
+
+@trace.region(prepare=_resave)
+def _backward(node: Function, grad):
+    """node.backward(grad): a region of a recording (see `trace.region`)."""
+    return node.backward(grad)
+
+
+@trace.replayable(keeps=lambda leaf, grad, capture, create_graph:
+                  [(leaf, "grad")] if capture is None else [])
 def _finish_leaf(leaf, grad, capture, create_graph: bool) -> None:
     grad = _apply_hooks(leaf._hooks, grad)
     if capture is not None:
@@ -141,7 +153,7 @@ def _store_grad(t, grad, create_graph: bool) -> None:
         grad = grad.broadcast_to(t.shape) if grad.ndim <= t.ndim else grad.reshape(t.shape)
     if t.grad is None:
         t.grad = grad.clone() if create_graph else wrap(
-            np.array(grad.data, dtype=t.dtype, copy=True))
+            grad.data.astype(t.dtype, copy=True))  # np.array(copy=True); a cuda array too
     elif create_graph or t.grad.requires_grad:
         t.grad = t.grad + grad
     else:
@@ -154,7 +166,9 @@ def implicit_grad(out, gradient):
         if out.data.size != 1:
             raise RuntimeError(f"backward: grad can be implicitly created only for scalar "
                                f"outputs (this output has shape {out.shape})")
-        return wrap(np.ones(out.shape, dtype=out.dtype))
+        ones = wrap(np.ones_like(out.data))  # on out's device
+        trace.constant(ones.data)
+        return ones
     g = gradient if is_tensor(gradient) else wrap(np.asarray(gradient, dtype=out.dtype))
     if g.shape != out.shape:
         raise RuntimeError(f"backward: gradient of shape {g.shape} does not match the output "

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import anomaly
+from . import anomaly, trace
 from .grad_mode import _state as _grad_mode
 from .wrap import wrap
 
@@ -115,13 +115,26 @@ class Function:
 
     def release(self) -> None:
         """Drop everything forward kept for backward (saved tensors, masks, indices), keeping
-        only the graph's shape; called after backward unless retain_graph=True."""
+        only the graph's shape; called after backward unless retain_graph=True. Not while
+        autograd.compile records: a replay may call this node's backward again."""
+        if trace.ACTIVE[0] is not None:
+            return
         state = self.__dict__
         kept = {k: state[k] for k in ("next", "dtype", "_hooks", "_retained", "created_at")
                 if k in state}
         state.clear()
         state.update(kept)
         self.freed = True
+
+    def resave(self) -> None:
+        """Take the saved tensors as they are now (a compiled step's replay calls backward
+        again after the optimiser has updated the parameters this node saved)."""
+        inputs = self.__dict__.get("_inputs")
+        if inputs is not None:
+            self._versions = tuple([t._version[0] for t in inputs])
+        out = self.__dict__.get("_out")
+        if out is not None:
+            self._out = (out[0], out[1], out[1][0])
 
     def register_hook(self, hook) -> None:
         if self._hooks is None:

@@ -13,13 +13,17 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import kernels as K
+from . import trace
 from .errors import ShapeError
+from .kernels import policy
 from .ops.attention import ScaledDotProductAttention as _ScaledDotProductAttention
 from .ops.conv import Col2Im as _Col2Im
 from .ops.conv import Conv2d as _Conv2d
 from .ops.conv import Geometry
 from .ops.identity import Identity as _Identity
 from .ops.interpolate import linear_matrix, nearest_index
+from .ops.linalg import Linear as _Linear
 from .ops.linalg import MatMul as _MatMul
 from .ops.loss import BinaryCrossEntropy as _BinaryCrossEntropy
 from .ops.loss import CrossEntropyIndex as _CrossEntropyIndex
@@ -33,6 +37,7 @@ from .ops.pool import MaxPool2dBackward as _MaxPool2dBackward
 from .ops.pool import lowest
 from .random import generator
 from .tensor import Tensor
+from .trace import replayable
 
 __all__ = [
     "BatchNormResult",
@@ -41,6 +46,7 @@ __all__ = [
     "avg_pool2d",
     "batch_norm",
     "binary_cross_entropy",
+    "class_weights",
     "constant_pad",
     "conv2d",
     "conv_transpose2d",
@@ -56,14 +62,22 @@ __all__ = [
     "max_unpool2d",
     "nearest_index",
     "pad_source_index",
+    "replayable",
     "scaled_dot_product_attention",
     "softplus",
+    "sum_of",
 ]
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """input @ weight^T (+ bias); for 2-D weight and batched input the transpose is a flag of
     the matmul kernel (no copy, no transpose node)."""
+    if (bias is not None and weight.ndim == 2 and input.ndim >= 2 and bias.ndim == 1
+            and type(input.data) is np.ndarray  # the host's gemm (no device kernel)
+            and input.dtype == weight.dtype == bias.dtype and input.dtype.kind == "f"
+            and policy.gemm_route(policy.GEMM_LINEAR, input.shape[-2] * weight.shape[0]
+                                  * weight.shape[1], weight.shape[0], input.dtype.itemsize)):
+        return _Linear.apply(input, weight, bias)  # numbagrad's gemm, the bias fused
     if weight.ndim == 2 and input.ndim >= 2:
         out = _MatMul.apply(input, weight, trans_b=True)
     else:
@@ -143,6 +157,23 @@ def batch_norm(input: Tensor, weight: Tensor | None = None, bias: Tensor | None 
     return BatchNormResult(out, Tensor.wrap(stats[0]), Tensor.wrap(stats[1]))
 
 
+def class_weights(target, c: int, weight: Tensor | None, ignore_index: int, dtype, op: str,
+                  x_shape: tuple) -> tuple:
+    """(safe class indices, per-row weight) of device targets, computed on their device:
+    ignored rows get index 0 and weight 0; IndexError (naming `op` and the input's shape)
+    for an index outside [0, c)."""
+    w = None if weight is None else weight.data.astype(dtype, copy=False)
+    try:
+        return K.class_weights(target, c, w, ignore_index, np.dtype(dtype))
+    except IndexError as e:
+        raise IndexError(f"{op}: {e} (input shape {tuple(x_shape)})") from None
+
+
+def sum_of(array) -> Tensor:
+    """The sum of an array's elements as a 0-d tensor on its device (no graph)."""
+    return Tensor.wrap(K.sum(array))
+
+
 def cross_entropy_index(logits: Tensor, target: np.ndarray, row_weight: np.ndarray) -> Tensor:
     """Per-row loss -w_m log softmax(logits)[m, t_m] of (M, C) logits against valid class
     indices t (M,), weighted by w (M,); a fused, stable log-softmax."""
@@ -183,8 +214,15 @@ def dropout(input: Tensor, p: float, mask_shape: tuple | None = None) -> Tensor:
     the others scaled by 1 / (1 - p). The mask comes from the seeded generator
     (autograd.manual_seed); a `mask_shape` that broadcasts to the input's (e.g. (N, C, 1, 1))
     drops whole channels at once."""
-    keep = generator().random(input.shape if mask_shape is None else mask_shape) >= p
-    return input * Tensor.wrap((keep / (1.0 - p)).astype(input.dtype))
+    return input * Tensor.wrap(keep_mask(input.shape if mask_shape is None else mask_shape, p,
+                                         input.dtype))
+
+
+@trace.replayable
+def keep_mask(shape: tuple, p: float, dtype) -> np.ndarray:
+    """Inverted dropout's mask: 0 with probability p, else 1 / (1 - p), drawn from the
+    seeded generator (a compiled step draws a fresh one on every replay)."""
+    return ((generator().random(shape) >= p) / (1.0 - p)).astype(dtype)
 
 
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
@@ -239,7 +277,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     if dropout_p > 0.0:
         shape = np.broadcast_shapes(scores, masks[0].shape if masks else (),
                                     allowed.shape if allowed is not None else ())
-        keep = ((generator().random(shape) >= dropout_p) / (1.0 - dropout_p)).astype(query.dtype)
+        keep = keep_mask(shape, dropout_p, query.dtype)
     scale = 1.0 / float(np.sqrt(query.shape[-1])) if scale is None else float(scale)
     return _ScaledDotProductAttention.apply(query, key, value, *masks, allowed=allowed,
                                             keep=keep, scale=scale)

@@ -11,11 +11,12 @@ from collections import namedtuple
 
 import numpy as np
 
-from . import devices, dtypes
+from . import devices, dtypes, trace
 from . import kernels as K
 from .engine import implicit_grad, run_backward
 from .grad_mode import _state as _grad_mode
 from .grad_mode import is_grad_enabled
+from .kernels.cuda.array import CudaArray
 from .ops import (  # noqa: F401  (the modules that only declare ops are imported for that)
     binary,
     binary_math,
@@ -39,7 +40,9 @@ from .ops import (  # noqa: F401  (the modules that only declare ops are importe
 from .ops import registry as op_registry
 from .ops.binary import as_tensor_pair
 from .ops.cast import Cast, Clone
+from .ops.device import ToDevice
 from .wrap import register as register_tensor
+from .wrap import wrap as _wrap_array
 
 MaxResult = namedtuple("MaxResult", ["values", "indices"])
 
@@ -75,16 +78,9 @@ class Tensor:
         if requires_grad:
             self.requires_grad_(True)
 
-    @staticmethod
-    def wrap(data, requires_grad: bool = False, grad_fn=None, version=None) -> Tensor:
-        """A Tensor holding the array `data` itself, without copying or checking (the ops'
-        fast path; code below tensor.py reaches it as `autograd.wrap.wrap`)."""
-        t = object.__new__(Tensor)
-        t.data = data if isinstance(data, np.ndarray) else np.asarray(data)
-        t._grad, t.requires_grad, t.grad_fn, t._hooks, t._base = None, requires_grad, grad_fn, \
-            None, None
-        t._version = [0] if version is None else version
-        return t
+    # a Tensor holding the array itself, without copying or checking (the ops' fast path,
+    # written in autograd/wrap.py, which the layers below tensor.py call directly)
+    wrap = staticmethod(_wrap_array)
 
     # ---- attributes -------------------------------------------------------------------
     shape = property(lambda self: self.data.shape)
@@ -107,6 +103,9 @@ class Tensor:
                                 f"of type {type(value).__name__}")
             if value is self:
                 raise RuntimeError("can't assign Variable as its own grad")
+            if type(value.data) is not type(self.data):
+                raise RuntimeError(f"assigned grad has data located on {value.device}, which "
+                                   f"is different from the tensor's device {self.device}")
             if value.data.dtype != self.data.dtype:
                 raise RuntimeError(f"attempting to assign a gradient with dtype "
                                    f"'{value.data.dtype}' to a tensor with dtype "
@@ -117,7 +116,7 @@ class Tensor:
                                    f"'{list(value.data.shape)}' to a tensor of size "
                                    f"'{list(self.data.shape)}'. Please ensure that the "
                                    f"gradient and the tensor are the same size")
-        self._grad = value
+        _set_grad(self, value)
     T = property(lambda self: self.permute(*reversed(range(self.ndim))))
     mT = property(lambda self: self.transpose(-2, -1))
 
@@ -141,8 +140,9 @@ class Tensor:
     __hash__ = object.__hash__
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="tensor(")
-        extra = ""
+        data = self.data.get() if type(self.data) is CudaArray else self.data
+        body = np.array2string(data, separator=", ", prefix="tensor(")
+        extra = "" if data is self.data else f", device='{self.device}'"
         if self.dtype not in (dtypes.get_default_dtype(), np.int64, np.bool_):
             extra += f", dtype={self.dtype}"
         if self.grad_fn is not None:
@@ -153,19 +153,29 @@ class Tensor:
 
     # ---- conversion -------------------------------------------------------------------
     def __array__(self, dtype=None, copy=None):
+        if type(self.data) is CudaArray:
+            raise TypeError(_NUMPY_OF_CUDA)
         return self.data if dtype is None else self.data.astype(dtype)
 
     def item(self):
+        trace.value_access("Tensor.item()")
         if self.data.size != 1:
             raise ValueError(f"item: only one element tensors can be converted to Python "
                              f"scalars (this one has shape {self.shape})")
+        if type(self.data) is CudaArray:  # a copy to the host (a sync), as PyTorch's
+            return self.data.get().reshape(()).item()
         return self.data.reshape(()).item()
 
     def tolist(self):
-        return self.data.tolist()
+        trace.value_access("Tensor.tolist()")
+        return self.data.get().tolist() if type(self.data) is CudaArray else self.data.tolist()
 
     def numpy(self) -> np.ndarray:
-        """The underlying array (a copy if this tensor requires grad)."""
+        """The underlying array (a copy if this tensor requires grad); TypeError for a cuda
+        tensor (call .cpu() first, as in PyTorch)."""
+        trace.value_access("Tensor.numpy()")
+        if type(self.data) is CudaArray:
+            raise TypeError(_NUMPY_OF_CUDA)
         return self.data.copy() if self.requires_grad else self.data
 
     def __float__(self):
@@ -188,6 +198,7 @@ class Tensor:
         """f"{loss:.4f}": a 0-d tensor formats as its Python number; other tensors only
         with an empty spec (their str), as PyTorch."""
         if self.data.ndim == 0:
+            trace.value_access("formatting a tensor")
             return format(self.data.item(), spec)
         if spec:
             raise TypeError(f"unsupported format string {spec!r} passed to Tensor.__format__ "
@@ -196,6 +207,7 @@ class Tensor:
         return str(self)
 
     def __bool__(self):
+        trace.value_access("bool(tensor)")
         if self.data.size != 1:
             raise RuntimeError(f"bool: the truth value of a tensor with {self.data.size} "
                                f"elements is ambiguous")
@@ -212,22 +224,26 @@ class Tensor:
         dtype = np.dtype(dtype)
         return self if dtype == self.dtype else Cast.apply(self, dtype=dtype)
 
-    # ---- devices and casts (PyTorch's forms; every tensor lives on the CPU) ---------------
-    device = property(lambda self: devices.CPU, doc="The device holding the data: the CPU.")
-    is_cuda = property(lambda self: False)
+    # ---- devices and casts (PyTorch's forms) -----------------------------------------------
+    device = property(lambda self: devices.CUDA if type(self.data) is CudaArray else devices.CPU,
+                      doc="The device holding the data: cpu, or cuda:0 (numba-cuda).")
+    is_cuda = property(lambda self: type(self.data) is CudaArray)
 
     def get_device(self) -> int:
-        """-1: the tensor is on the CPU (as PyTorch's answer for CPU tensors)."""
-        return -1
+        """The CUDA device index (0) of a cuda tensor, -1 for a CPU tensor (as PyTorch)."""
+        return 0 if type(self.data) is CudaArray else -1
 
     def to(self, *args, **kwargs) -> Tensor:
         """to(dtype), to(device), to(device, dtype), to(tensor) (its dtype and device),
         with non_blocking= and copy= (positionally too), as PyTorch. Returns self when
         nothing changes and copy is False. A cast to a floating dtype is differentiable;
         to an integer or bool dtype the result is cut off from the graph, as in PyTorch.
-        A CUDA device raises RuntimeError (no CUDA backend)."""
-        _, dtype, _, copy = devices.parse_to("Tensor.to", args, kwargs, Tensor)
-        return self._cast(self.data.dtype if dtype is None else dtype, copy)
+        A CUDA device needs `autograd.cuda.is_available()` (RuntimeError otherwise); the
+        copy between devices is differentiable."""
+        dev, dtype, _, copy = devices.parse_to("Tensor.to", args, kwargs, Tensor)
+        out = self if dev is None or dev == self.device else ToDevice.apply(self,
+                                                                           device=dev.type)
+        return out._cast(out.data.dtype if dtype is None else dtype, copy and out is self)
 
     def _cast(self, dtype: np.dtype, copy: bool = False) -> Tensor:
         if dtype == self.data.dtype:
@@ -236,13 +252,14 @@ class Tensor:
         return Cast.apply(source, dtype=dtype)
 
     def cpu(self, memory_format=None) -> Tensor:
-        """self: the data already lives on the CPU."""
-        return self
+        """A copy on the CPU of a cuda tensor (differentiable); self for a CPU tensor."""
+        return ToDevice.apply(self, device="cpu") if type(self.data) is CudaArray else self
 
     def cuda(self, device=None, non_blocking: bool = False, memory_format=None) -> Tensor:
-        """Raises RuntimeError: there is no CUDA backend (as a CPU-only PyTorch build)."""
+        """A copy on the CUDA device (self if already there); RuntimeError when
+        `autograd.cuda.is_available()` is False, as a CPU-only PyTorch build."""
         devices.resolve("cuda" if device is None else _cuda_device(device), "Tensor.cuda")
-        return self
+        return self if type(self.data) is CudaArray else ToDevice.apply(self, device="cuda")
 
     def float(self, memory_format=None):
         return self._cast(np.dtype(np.float32))
@@ -271,6 +288,8 @@ class Tensor:
             raise RuntimeError("requires_grad_: you can only change requires_grad flags of leaf "
                                "variables; use detach() for a non-leaf")
         self.requires_grad = bool(flag)
+        if flag:
+            trace.new_leaf(self)
         return self
 
     def retain_grad(self) -> None:
@@ -321,32 +340,40 @@ class Tensor:
 
     # ---- arithmetic ---------------------------------------------------------------------
     def __add__(self, other):
-        if not _grad_mode.enabled and type(other) is Tensor:
-            return _no_graph(K.add, "add", self, other)
+        if type(other) is Tensor:  # two tensors: no scalar to wrap, nothing to convert
+            if not _grad_mode.enabled:
+                return _no_graph(K.add, "add", self, other)
+            return binary.Add.apply(self, other)
         return binary.Add.apply(*as_tensor_pair(self, other))
 
     def __radd__(self, other):
         return binary.Add.apply(*as_tensor_pair(other, self))
 
     def __sub__(self, other):
-        if not _grad_mode.enabled and type(other) is Tensor:
-            return _no_graph(K.sub, "sub", self, other)
+        if type(other) is Tensor:  # two tensors: no scalar to wrap, nothing to convert
+            if not _grad_mode.enabled:
+                return _no_graph(K.sub, "sub", self, other)
+            return binary.Sub.apply(self, other)
         return binary.Sub.apply(*as_tensor_pair(self, other))
 
     def __rsub__(self, other):
         return binary.Sub.apply(*as_tensor_pair(other, self))
 
     def __mul__(self, other):
-        if not _grad_mode.enabled and type(other) is Tensor:
-            return _no_graph(K.mul, "mul", self, other)
+        if type(other) is Tensor:  # two tensors: no scalar to wrap, nothing to convert
+            if not _grad_mode.enabled:
+                return _no_graph(K.mul, "mul", self, other)
+            return binary.Mul.apply(self, other)
         return binary.Mul.apply(*as_tensor_pair(self, other))
 
     def __rmul__(self, other):
         return binary.Mul.apply(*as_tensor_pair(other, self))
 
     def __truediv__(self, other):
-        if not _grad_mode.enabled and type(other) is Tensor:
-            return _no_graph(K.div, "div", self, other)
+        if type(other) is Tensor:  # two tensors: no scalar to wrap, nothing to convert
+            if not _grad_mode.enabled:
+                return _no_graph(K.div, "div", self, other)
+            return binary.Div.apply(self, other)
         return binary.Div.apply(*as_tensor_pair(self, other))
 
     def __rtruediv__(self, other):
@@ -394,6 +421,7 @@ class Tensor:
         return self * self
 
     # comparisons: bool tensors, no grad
+    @trace.replayable
     def _compare(self, other, ufunc):
         a, b = as_tensor_pair(self, other)
         return Tensor.wrap(ufunc(*binary.promote(a.data, b.data)))
@@ -414,6 +442,7 @@ class Tensor:
         """Whether any element (along dim: an int or a tuple) is non-zero; bool."""
         return self._truth(np.any, "any", _dim(dim, axis), keepdim)
 
+    @trace.replayable
     def _truth(self, fn, name: str, dim, keepdim: bool) -> Tensor:
         if dim is None and not keepdim:
             return Tensor.wrap(np.asarray(fn(self.data)))
@@ -484,6 +513,7 @@ class Tensor:
     def min(self, dim=None, keepdim: bool = False, *, axis=None):
         return self._extreme(_dim(dim, axis), keepdim, reduce.AMin, np.argmin)
 
+    @trace.replayable
     def _extreme(self, dim, keepdim, whole, arg):
         if not isinstance(dim, (int, np.integer)):
             return whole.apply(self, dim=dim, keepdim=keepdim)
@@ -505,12 +535,14 @@ class Tensor:
     def argmin(self, dim=None, keepdim: bool = False, *, axis=None):
         return self._arg(np.argmin, _dim(dim, axis), keepdim)
 
+    @trace.replayable
     def _arg(self, fn, dim, keepdim):
         if dim is None:
             if self.data.size == 0:
                 raise IndexError(f"{fn.__name__}: cannot reduce an empty tensor of shape "
                                  f"{self.shape} without a dim")
-            out = np.asarray(fn(self.data))
+            out = fn(self.data)
+            out = np.asarray(out) if isinstance(out, np.generic) else out  # cuda stays there
             return Tensor.wrap(out.reshape((1,) * self.ndim) if keepdim else out)
         if self.ndim == 0:  # dim 0 or -1 of a 0-d tensor: index 0 (as PyTorch)
             reduce.normalize_dims(fn.__name__, dim, 0)
@@ -618,6 +650,8 @@ class Tensor:
 
     def sum_to(self, shape):
         """Sum over broadcast dims so the result has `shape` (broadcasting's backward)."""
+        if shape == self.data.shape:  # every op's backward asks: the common answer first
+            return self
         shape = tuple(shape)
         return self if shape == self.shape else shape_op(_SumToShape, self, shape)
 
@@ -685,15 +719,15 @@ class Tensor:
                                f"view (e.g. from expand); clone() it first")
         other_grad = isinstance(other, Tensor) and other.requires_grad
         if grad_on and (self.requires_grad or other_grad):
-            snapshot = Tensor.wrap(self.data.copy(), self.requires_grad, self.grad_fn)
+            snapshot = Tensor.wrap(_copied(self.data), self.requires_grad, self.grad_fn)
             result = graph_fn(snapshot)
             if result.shape != self.shape:
                 raise RuntimeError(f"{op}: result of shape {result.shape} does not fit the "
                                    f"tensor of shape {self.shape}")
-            self.data[...] = result.data
+            _in_place(_assign, self.data, result.data)
             self.grad_fn, self.requires_grad = result.grad_fn, True
         else:
-            array_fn(self.data)
+            _in_place(array_fn, self.data)
         self._version[0] += 1
         return self
 
@@ -766,6 +800,28 @@ _install_declared_methods()
 
 
 # ---- helpers shared by the methods above ----------------------------------------------------
+# The array work of in-place ops, as units autograd.compile replays (trace.replayable).
+@trace.replayable
+def _set_grad(t: Tensor, value: Tensor | None) -> None:
+    """t.grad = value (a compiled step replays `p.grad = None` written in the step)."""
+    t._grad = value
+
+
+@trace.replayable
+def _copied(a: np.ndarray) -> np.ndarray:
+    return a.copy()
+
+
+@trace.replayable
+def _in_place(fn, *arrays: np.ndarray) -> None:
+    """fn(*arrays), which writes into arrays[0]."""
+    fn(*arrays)
+
+
+def _assign(dst: np.ndarray, src: np.ndarray) -> None:
+    dst[...] = src
+
+
 _Reshape, _Permute = shape.Reshape, shape.Permute
 _BroadcastTo, _SumToShape = shape.BroadcastTo, shape.SumToShape
 
@@ -795,6 +851,8 @@ def _no_graph(kernel, name: str, a: Tensor, b: Tensor) -> Tensor:
 
 
 _NO_GRAPH_OPS = {"add": binary.Add, "sub": binary.Sub, "mul": binary.Mul, "div": binary.Div}
+_NUMPY_OF_CUDA = ("can't convert cuda:0 device type tensor to numpy. Use Tensor.cpu() to copy "
+                  "the tensor to host memory first.")
 
 
 def _cuda_device(spec):

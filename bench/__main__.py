@@ -13,7 +13,7 @@ import sys
 import time
 
 SECTIONS = ("matmul", "gemm", "elementwise", "threshold", "conv", "overhead", "training",
-            "startup", "distributed")
+            "eager", "compiled", "startup", "distributed")
 
 
 def _loadavg() -> str:
@@ -47,8 +47,9 @@ def main(argv=None) -> int:
     import numpy as np
 
     import autograd
+    import autograd.kernels.jit  # sets numba's threading layer (printed below)
 
-    from . import distributed, gemm, kernels, overhead, startup, training
+    from . import compiled, distributed, eager, gemm, kernels, overhead, startup, training
 
     print(f"numbagrad bench{' --quick' if args.quick else ''}: python {platform.python_version()}"
           f", numpy {np.__version__}, numba {numba.__version__} "
@@ -64,12 +65,14 @@ def main(argv=None) -> int:
            "elementwise": kernels.bench_elementwise,
            "threshold": kernels.bench_threshold, "conv": kernels.bench_conv,
            "overhead": overhead.bench_overhead, "training": training.bench_training,
+           "eager": eager.bench_eager, "compiled": compiled.bench_compiled,
            "startup": startup.bench_startup, "distributed": distributed.bench_distributed}
     t0 = time.perf_counter()
     for name in SECTIONS:
         if name in only:
             run[name]()
     load_end = _loadavg()
+    eager.print_summary(timing.RESULTS)
     print(f"\nload average at end: {load_end}")
     print(f"bench finished in {time.perf_counter() - t0:.1f} s")
     meta = {"quick": args.quick, "loadavg": [load_start, load_end]}

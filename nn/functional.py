@@ -554,6 +554,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     return out
 
 
+@ops.replayable
 def _update_running_stats(running_mean: Tensor, running_var: Tensor, mean: Tensor,
                           var: Tensor, count: int, momentum: float) -> None:
     """running = (1 - m) running + m batch, in place, as PyTorch: the unbiased variance
@@ -962,22 +963,38 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
         raise ShapeError(f"{op}: expected a 2-D weight (num_embeddings, embedding_dim), got "
                          f"shape {tuple(weight.shape)}")
     n = weight.shape[0]
-    data = idx.data.astype(np.int64, copy=False)
-    if data.size and (data.min() < 0 or data.max() >= n):
-        bad = int(data[(data < 0) | (data >= n)].ravel()[0])
-        raise IndexError(f"{op}: index {bad} is out of range for {n} embeddings (input "
-                         f"shape {tuple(idx.shape)}, weight shape {tuple(weight.shape)})")
+    data = _embedding_indices(idx.data, tuple(weight.shape))
     if padding_idx is not None:
         if not -n <= padding_idx < n:
             raise ValueError(f"{op}: padding_idx {padding_idx} must be within "
                              f"num_embeddings ({n})")
         padding_idx %= n
     out = weight[data]
-    if padding_idx is None or not (data == padding_idx).any() or not weight.requires_grad:
+    if padding_idx is None or not weight.requires_grad:
         return out
     # the padding row's value, but no gradient into it
-    pad = (data == padding_idx)[..., None].astype(weight.dtype)
-    return out * from_numpy(1 - pad) + weight.detach()[data] * from_numpy(pad)
+    keep, pad = _padding_rows(data, padding_idx, weight.dtype)
+    return out * from_numpy(keep) + weight.detach()[data] * from_numpy(pad)
+
+
+@ops.replayable  # computed from the indices: a compiled step recomputes it on each replay
+def _embedding_indices(data: np.ndarray, weight_shape: tuple) -> np.ndarray:
+    """The indices as int64, each checked against the number of embeddings."""
+    n = weight_shape[0]
+    data = data.astype(np.int64, copy=False)
+    if data.size and (data.min() < 0 or data.max() >= n):
+        bad = int(data[(data < 0) | (data >= n)].ravel()[0])
+        raise IndexError(f"embedding: index {bad} is out of range for {n} embeddings (input "
+                         f"shape {data.shape}, weight shape {weight_shape})")
+    return data
+
+
+@ops.replayable
+def _padding_rows(data: np.ndarray, padding_idx: int, dtype) -> tuple:
+    """(1 where the index is not padding_idx, else 0; its complement), shaped to broadcast
+    over the embedding dim."""
+    pad = (data == padding_idx)[..., None].astype(dtype)
+    return 1 - pad, pad
 
 
 # ---- losses ------------------------------------------------------------------------------------
@@ -1060,11 +1077,16 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
     if log_target:
         loss = y.exp() * (y - x)
     else:
-        zero = from_numpy((y.data == 0).astype(x.dtype))  # xlogy: 0 log 0 = 0
+        zero = from_numpy(_zero_mask(y.data, x.dtype))  # xlogy: 0 log 0 = 0
         loss = y * ((y + zero).log() - x)
     if reduction == "batchmean":
         return loss.sum() / (x.shape[0] if x.ndim else 1)
     return _reduce(loss, reduction, op)
+
+@ops.replayable
+def _zero_mask(y: np.ndarray, dtype) -> np.ndarray:
+    return (y == 0).astype(dtype)
+
 
 def _class_rows(x: Tensor, target: Tensor, op: str, what: str = "input"):
     """Move the class dim (1, or 0 for unbatched) last and flatten: (M, C) rows, the (M,)
@@ -1086,8 +1108,11 @@ def _class_rows(x: Tensor, target: Tensor, op: str, what: str = "input"):
     return rows, target.data.reshape(-1), expected
 
 
+@ops.replayable  # computed from the targets: a compiled step recomputes it on each replay
 def _class_weights(t: np.ndarray, c: int, weight, ignore_index: int, dtype, op, x_shape):
     """Check the class indices and return (safe indices, per-row weight w[t] or 0 if ignored)."""
+    if not isinstance(t, np.ndarray):  # targets on a device: checked and weighted there
+        return ops.class_weights(t, c, weight, ignore_index, dtype, op, x_shape)
     t = t.astype(np.int64, copy=False)
     valid = t != ignore_index
     bad = valid & ((t < 0) | (t >= c))
@@ -1111,8 +1136,21 @@ def _weighted_reduce(per: Tensor, row_weight: np.ndarray, reduction: str, shape,
         return per.reshape(shape)
     if reduction == "sum":
         return per.sum()
+    if not isinstance(row_weight, np.ndarray):  # on a device: 0 / 0 there is NaN, no sync
+        return per.sum() / ops.sum_of(row_weight)
+    return per.sum() / Tensor.wrap(_total_weight(row_weight))
+
+
+@ops.replayable
+def _total_weight(row_weight: np.ndarray) -> np.ndarray:
+    """The divisor of a 'mean' over weighted targets (NaN when every target is ignored)."""
     total = row_weight.sum()
-    return per.sum() / total if total != 0 else per.sum() * np.nan
+    return np.asarray(total if total != 0 else np.nan, dtype=row_weight.dtype)
+
+
+@ops.replayable
+def _valid_rows(t: np.ndarray, ignore_index: int, dtype) -> np.ndarray:
+    return (t != ignore_index).astype(dtype)
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -1141,7 +1179,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         return loss
     class_w = (from_numpy(np.ones(c, rows.dtype)) if weight is None
                else weight.astype(rows.dtype))
-    valid = from_numpy((t != ignore_index).astype(rows.dtype))
+    valid = from_numpy(_valid_rows(t, ignore_index, rows.dtype))
     smooth = -(rows.log_softmax(1) * class_w).sum(1) * valid
     smooth = _weighted_reduce(smooth, w, reduction, shape, op)
     return (1 - label_smoothing) * loss + smooth * (label_smoothing / c)

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Tensor, from_numpy, no_grad
+from autograd import Tensor, from_numpy, no_grad, trace
 from autograd.devices import parse_to, resolve
 
 from .hooks import BackwardHookCall
@@ -71,6 +71,8 @@ class Module:
                                   f'"forward" function')
 
     def __call__(self, *args: Any, **kwargs: Any):
+        if trace.ACTIVE[0] is not None:  # autograd.compile guards the modules' training flags
+            trace.module_called(self)
         for hook in list(self._forward_pre_hooks.values()):
             result = hook(self, args)
             if result is not None:
@@ -401,12 +403,28 @@ class Module:
                         t.grad = from_numpy(t.grad.data.astype(dtype))
         return self
 
+    def _apply_to_device(self, dev) -> Module:
+        """Move every parameter and buffer (and gradient) to device `dev`, in place: the
+        Parameter objects (and optimisers holding them) stay the same, as in PyTorch."""
+        for mod in self.modules():
+            for store in (mod._parameters, mod._buffers):
+                for t in store.values():
+                    if t is None or t.device == dev:
+                        continue
+                    t.data = t.detach().to(dev).data
+                    t.mark_modified()
+                    if t.grad is not None:
+                        t.grad = t.grad.detach().to(dev)
+        return self
+
     def to(self, *args: Any, **kwargs: Any) -> Module:
         """Move and / or cast floating parameters and buffers, in place, as PyTorch's:
         to(device), to(dtype), to(device, dtype), to(tensor), with device= / dtype= /
-        non_blocking= keywords. "cpu" is where everything already is; a CUDA device
-        raises RuntimeError (no CUDA backend); an integer dtype raises TypeError."""
-        _, dtype, _, _ = parse_to("nn.Module.to", args, kwargs, Tensor)
+        non_blocking= keywords. A CUDA device needs `autograd.cuda.is_available()`
+        (RuntimeError otherwise); an integer dtype raises TypeError."""
+        dev, dtype, _, _ = parse_to("nn.Module.to", args, kwargs, Tensor)
+        if dev is not None:
+            self._apply_to_device(dev)
         if dtype is None:
             return self
         if not np.issubdtype(dtype, np.floating):
@@ -424,12 +442,14 @@ class Module:
         return self._apply_to_floats(np.float16)
 
     def cpu(self) -> Module:
-        return self
+        """Move every parameter and buffer to the CPU, in place."""
+        return self._apply_to_device(resolve("cpu", "nn.Module.cpu"))
 
     def cuda(self, device: Any = None) -> Module:
-        """Raises RuntimeError: there is no CUDA backend (as a CPU-only PyTorch build)."""
-        resolve(f"cuda:{device}" if isinstance(device, int) else "cuda", "nn.Module.cuda")
-        return self
+        """Move every parameter and buffer to the CUDA device, in place; RuntimeError when
+        `autograd.cuda.is_available()` is False (as a CPU-only PyTorch build)."""
+        return self._apply_to_device(
+            resolve(f"cuda:{device}" if isinstance(device, int) else "cuda", "nn.Module.cuda"))
 
     # ---- repr ------------------------------------------------------------------------------
     def extra_repr(self) -> str:

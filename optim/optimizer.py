@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Tensor, enable_grad, no_grad
+from autograd import Tensor, enable_grad, no_grad, trace
 from autograd.kernels import backend_module
 
 __all__ = ["Optimizer"]
@@ -109,6 +109,7 @@ class Optimizer:
                                        f"its parameter has shape {param.shape}")
                 yield p, param, g
 
+    @trace.replayable
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients: set each ``.grad`` to None, or (set_to_none=False) to zeros."""
         for group in self.param_groups:
@@ -123,6 +124,7 @@ class Optimizer:
                         p.grad = grad = grad.detach()
                     grad.data.fill(0)
 
+    @trace.replayable
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient, once.
 

@@ -21,6 +21,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from autograd import trace
+
 from .optimizer import Optimizer
 
 
@@ -64,6 +66,7 @@ class LRScheduler:
         """The lrs the last `step()` set, one per parameter group."""
         return list(self._last_lr)
 
+    @trace.replayable
     def step(self, epoch: int | None = None) -> None:
         """Advance one epoch and set the groups' lrs (call after ``optimizer.step()``).
 
@@ -300,6 +303,7 @@ class SequentialLR(LRScheduler):
         first._initial_step()
         self._last_lr = first.get_last_lr()
 
+    @trace.replayable
     def step(self) -> None:  # type: ignore[override]
         self.last_epoch += 1
         idx = bisect_right(self._milestones, self.last_epoch)

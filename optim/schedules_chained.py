@@ -6,6 +6,8 @@ import copy
 from collections.abc import Sequence
 from typing import Any
 
+from autograd import trace
+
 from .optimizer import Optimizer
 from .schedules import LRScheduler, ReduceLROnPlateau
 
@@ -41,6 +43,7 @@ class ChainedScheduler(LRScheduler):
         self.optimizer = optimizer
         self._last_lr = self._current_lrs()
 
+    @trace.replayable
     def step(self) -> None:  # type: ignore[override]
         """Step each scheduler once, in order."""
         for scheduler in self._schedulers:

@@ -9,6 +9,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from autograd import trace
+
 from .optimizer import Optimizer
 from .schedules import LRScheduler
 
@@ -179,6 +181,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                 * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
                 for base_lr in self.base_lrs]
 
+    @trace.replayable
     def step(self, epoch: float | None = None) -> None:
         """Advance one epoch, or jump to `epoch` (a float for a point within an epoch)."""
         if epoch is None and self.last_epoch < 0:

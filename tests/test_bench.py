@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 pytest.importorskip("matplotlib")
@@ -107,7 +108,7 @@ def test_tiny_gpt_workload():
     from bench import workloads
     from bench.training import LABELS, ours_step
 
-    assert list(LABELS) == list(workloads.MODELS) == ["mlp", "cnn", "tiny_gpt"]
+    assert list(LABELS) == list(workloads.MODELS) == ["mlp", "cnn", "cnn64", "tiny_gpt"]
     idx, pos, mask, y = workloads.data("tiny_gpt")
     assert idx.shape == y.shape == (16, 64) and idx.dtype == y.dtype == np.int64
     assert np.array_equal(idx[:, 1:], y[:, :-1]) and idx.min() >= 0 and y.max() < 65
@@ -141,7 +142,7 @@ def test_quick_training_section_has_every_model(tmp_path):
                           text=True, timeout=600, check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
     rows = [r for r in json.loads(js.read_text())["results"] if r["section"] == "training"]
-    assert [r["model"] for r in rows] == ["mlp", "cnn", "tiny_gpt"]
+    assert [r["model"] for r in rows] == ["mlp", "cnn", "cnn64", "tiny_gpt"]
     for r in rows:
         assert 0 < r["seconds"]["ours (numba)"] < 10 and 0 < r["seconds"]["ours (numpy backend)"]
     assert "tiny GPT 2 layers x 4 heads" in proc.stdout
@@ -260,3 +261,98 @@ def test_find_mpiexec_prefers_the_venv(monkeypatch, tmp_path):
     (tmp_path / "bin" / "mpiexec").unlink()
     monkeypatch.setenv("PATH", str(tmp_path))
     assert bd.find_mpiexec() is None
+
+
+def test_cnn64_workload_steps_alike_on_both_backends():
+    """The 3 x (conv-BN-ReLU-pool) CNN on 3x64x64 (batch 16, Adam): 10-way logits, a loss
+    near ln(10) at the start, every step changing it, the same on both backends."""
+    import math
+
+    import numpy as np
+
+    import autograd
+    from bench import workloads
+    from bench.training import ours_step
+
+    x, y = workloads.data("cnn64")
+    assert x.shape == (16, 3, 64, 64) and y.shape == (16,)
+    model = workloads.cnn64(__import__("nn"))
+    assert model(autograd.tensor(x)).shape == (16, 10)
+    assert workloads.cnn64(__import__("nn"), 128)(autograd.tensor(
+        np.zeros((1, 3, 128, 128), np.float32))).shape == (1, 10)
+    losses = {}
+    for backend in ("numba", "numpy"):
+        autograd.set_backend(backend)
+        try:
+            step = ours_step("cnn64")
+            losses[backend] = [step().item() for _ in range(3)]
+        finally:
+            autograd.set_backend("numba")
+    first = losses["numba"]
+    assert abs(first[0] - math.log(10)) < 1.0, first
+    assert all(math.isfinite(v) for v in first) and len(set(first)) == 3, first  # it steps
+    assert np.allclose(losses["numpy"], first, rtol=1e-3), losses
+
+
+def test_eager_summary_collects_every_measured_ratio():
+    from bench import eager
+    rows = [{"section": "eager", "case": "pow3", "ratio": 1.25},
+            {"section": "overhead", "us_per_op": {"ours fwd+bwd": 6.0, "torch fwd+bwd": 5.0}},
+            {"section": "overhead", "us_per_op": {"ours fwd+bwd": 6.0}},  # no torch: no row
+            {"section": "training", "model": "mlp", "seconds": {"ours (numba)": 2.0,
+                                                                "torch": 4.0}},
+            {"section": "eager", "case": "memory", "peak_gb": {"ours": 1.5, "torch": 1.0}},
+            {"section": "eager", "case": "memory", "peak_gb": {"ours": 1.5, "torch": None}}]
+    got = dict(eager.summary(rows))
+    assert got == pytest.approx({"pow3": 1.25, "per-op fwd+bwd vs torch": 1.2,
+                                 "mlp step vs torch": 0.5, "peak memory vs torch": 1.5})
+
+
+def test_quick_eager_section_records_every_row(tmp_path):
+    """A real quick run of the eager section: x**3, a*b+c in both orders with page faults,
+    the fresh-process matmul, the MLP step under load, the peak memory; each ratio positive."""
+    js = tmp_path / "r.json"
+    env = _bench_env()
+    env.pop("NUMBAGRAD_BENCH_TORCH_PYTHON", None)
+    proc = subprocess.run([sys.executable, "-m", "bench", "--quick", "--only", "eager",
+                           "--json", str(js)], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = {r["case"]: r for r in json.loads(js.read_text())["results"]
+            if r["section"] == "eager"}
+    cases = {"pow3", "fma_ours_first", "fma_numpy_first", "matmul1024", "mlp_under_load",
+             "memory"}
+    assert cases <= set(rows), sorted(rows)
+    for case in cases - {"memory"}:
+        assert rows[case]["ratio"] > 0, rows[case]
+    for order in ("ours", "numpy"):
+        assert set(rows[f"fma_{order}_first"]["faults"]) == {"ours", "numpy"}
+    assert rows["matmul1024"]["blas_threads"] >= 1
+    assert 0 < rows["memory"]["peak_gb"]["ours"] < 10
+    assert "issue 15 rows measured in this run" in proc.stdout
+    assert "page faults/call" in proc.stdout
+
+
+def test_quick_compiled_section_records_every_row(tmp_path):
+    """A real quick run of the compiled section: a*b+c, the chain, every training model, the
+    first call in a fresh process; and a compiled step trains as its eager twin."""
+    js = tmp_path / "r.json"
+    env = _bench_env()
+    env.pop("NUMBAGRAD_BENCH_TORCH_PYTHON", None)
+    proc = subprocess.run([sys.executable, "-m", "bench", "--quick", "--only", "compiled",
+                           "--json", str(js)], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = {r["workload"]: r for r in json.loads(js.read_text())["results"]
+            if r["section"] == "compiled"}
+    assert set(rows) == {"a*b+c", "chain", "mlp", "cnn", "cnn64", "tiny_gpt", "first call"}
+    for name, r in rows.items():
+        assert all(v > 0 for v in r["seconds"].values()), name
+    assert "first call of the compiled MLP step" in proc.stdout
+
+
+def test_compiled_bench_step_trains_as_the_eager_one():
+    from bench.compiled import compiled_training_step
+    eager, compiled, inputs = compiled_training_step("mlp")
+    for _ in range(3):
+        np.testing.assert_allclose(compiled(*inputs).data, eager(*inputs).data, rtol=1e-5)

@@ -105,10 +105,11 @@ def _facade_edges(modules: dict[str, Path]) -> list[tuple[str, str, int, bool]]:
 
 # The modules every op may use: the Function base class, the Tensor-making helper
 # (autograd.wrap, which tensor.py registers into), dtypes, grad mode, errors, random
-# generators, devices. They import nothing above themselves.
+# generators, devices, the recording hooks of autograd.compile (trace). They import nothing
+# above themselves.
 BASE = {"autograd.function", "autograd.wrap", "autograd.dtypes", "autograd.dtype_names",
         "autograd.errors", "autograd.grad_mode", "autograd.anomaly", "autograd.random",
-        "autograd.devices", "autograd.cuda"}
+        "autograd.devices", "autograd.cuda", "autograd.trace"}
 
 
 def layer(module: str) -> int:

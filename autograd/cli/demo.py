@@ -60,6 +60,9 @@ def add_arguments(demo) -> None:
                            "train every epoch)")
     demo.add_argument("--no-progress", action="store_true",
                       help="no progress bar (default: show one)")
+    demo.add_argument("--compile", action="store_true",
+                      help="record the training step once and replay it as kernels "
+                           "(autograd.compile; default: eager)")
     demo.add_argument("--distributed", action="store_true",
                       help="data-parallel over MPI: run as `mpiexec -n N numbagrad demo "
                            "--distributed`; --batch-size is per rank (default: one process)")
@@ -281,6 +284,9 @@ def run_demo(args) -> int:
         x_train, y_train = x_train[:args.limit], y_train[:args.limit]
     # BatchNorm1d (in the mlp) cannot train on a batch of one image: refuse batches of one,
     # and drop a last batch of one (one image per epoch unseen, as PyTorch users do)
+    if args.compile and args.distributed:
+        return report(PROG, "--compile and --distributed cannot be combined yet: a compiled "
+                            "step does not replay the gradient all-reduce")
     if args.model == "mlp" and min(args.batch_size, len(y_train)) < 2:
         return report(PROG, "the mlp model's BatchNorm1d needs at least 2 images per batch: "
                             "use --batch-size >= 2 (and --limit >= 2) or --model cnn")
@@ -315,6 +321,15 @@ def run_demo(args) -> int:
     settings = {"epochs_planned": args.epochs, "model_kind": args.model,
                 "batch_size": args.batch_size, "seed": args.seed, "lr": args.lr,
                 "limit": args.limit, "steps_per_epoch": len(loader)}
+
+    def train_step(xb, yb):
+        loss = loss_fn(train_model(xb), yb)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        return loss.detach()
+    step = autograd.compile(train_step) if args.compile else train_step
     started = time.perf_counter()
     last = args.epochs if args.stop_after is None else min(args.epochs, args.stop_after)
     for epoch in range(start_epoch, last):
@@ -323,11 +338,7 @@ def run_demo(args) -> int:
                            disable=args.no_progress or not run.is_main)
         seen, tick = 0, time.perf_counter()
         for xb, yb in loader:
-            loss = loss_fn(train_model(xb), yb)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
+            loss = step(xb, yb)
             seen += len(yb) * run.world
             bar.update(loss=loss.item(), rate=seen / (time.perf_counter() - tick))
         bar.close()

@@ -33,9 +33,9 @@ class BatchNorm(Function):
         n, c = x.shape[:2]
         x3 = x.reshape(n, c, int(np.prod(x.shape[2:])))
         self.shape, self.eps = x.shape, eps
-        self.xhat, mean, var, self.invstd = batch_norm_forward(x3, eps)
-        if batch_stats is not None:  # an output buffer for the caller, not kept here
-            batch_stats.extend((mean, var))
+        self.xhat, self.mean, self.var, self.invstd = batch_norm_forward(x3, eps)
+        if batch_stats is not None:  # an output buffer for the caller
+            batch_stats[:] = (self.mean, self.var)
         if not affine:
             return self.xhat.reshape(x.shape)
         weight, bias = affine

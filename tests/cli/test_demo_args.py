@@ -141,3 +141,23 @@ def test_mlp_with_a_last_batch_of_one_trains_and_batch_size_one_is_refused():
     assert proc.returncode == 0 and "test accuracy" in proc.stdout, proc.stderr[-2000:]
     assert_usage_error(run_cli("demo", "--model", "mlp", "--batch-size", "1", "--out", ""),
                        "at least 2 images per batch")
+
+
+@pytest.mark.parametrize("model", ["mlp", "cnn"])
+def test_compiled_demo_trains_to_the_eager_weights(tmp_path, model):
+    """`demo --compile` replays the recorded step (scheduler and BatchNorm included): the
+    checkpoint's weights equal the eager run's (float tolerance)."""
+    pytest.importorskip("sklearn", reason="the demo's data comes with scikit-learn")
+    runs = {}
+    for flag in ("", "--compile"):
+        out = tmp_path / f"{model}{flag}.ckpt"
+        proc = run_cli("demo", "--model", model, "--epochs", "2", "--limit", "200", "--out",
+                       str(out), "--no-progress", *([flag] if flag else []), timeout=300)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        runs[flag] = autograd.load(out)["model"]
+    assert runs[""].keys() == runs["--compile"].keys()
+    for name, value in runs[""].items():
+        np.testing.assert_allclose(runs["--compile"][name].data, value.data, rtol=1e-3,
+                                   atol=1e-5, err_msg=name)
+    assert_usage_error(run_cli("demo", "--compile", "--distributed", "--out", ""),
+                       "--compile and --distributed cannot be combined")

@@ -37,6 +37,9 @@ from .helper_thread import cpu_count, split_halves
 EW = policy.ELEMENTWISE
 BINARY: dict = {}  # name -> (flat, rows) compiled kernels
 UNARY: dict = {}   # name -> compiled kernel
+# name -> (arity, scalar function) of every kernel above: autograd.compile's fused kernels
+# (jit/fused.py) call the same scalar functions, so fused and unfused results agree
+SCALARS: dict = {}
 
 
 def SCALAR(*args):  # replaced per op in each specialised copy of a template
@@ -116,6 +119,7 @@ def binary(name: str, scalar, ufunc) -> None:
     """Register the numba implementation of the binary kernel `name`: numba for same-shape
     and vector/scalar broadcasts of one float dtype, `ufunc` (numpy's) for everything else."""
     flat, rows = BINARY[name] = binary_kernels(name, scalar)
+    SCALARS[name] = (2, scalar)
 
     def run(a, b, out=None):
         try:  # the common tiny case first: numpy's own call is cheaper than any check
@@ -126,6 +130,12 @@ def binary(name: str, scalar, ufunc) -> None:
         if not (same_float_arrays(a, b) and a.size and b.size):
             return ufunc(a, b, out=out)
         if a.shape == b.shape:
+            if EW.numpy_below and not EW.parallel(a.size):
+                # numpy's own loop is 10-20% faster than the serial kernel here (add, mul,
+                # maximum on 2^14..2^20 floats, measured): numba keeps the broadcasts below
+                # (a bias row: ~2x numpy's) and the parallel launches. `numpy_below=0`
+                # (policy.override: numba for every size) still reaches the serial kernel.
+                return ufunc(a, b, out=out)
             if out is None:
                 out = np.empty(a.shape, a.dtype)
             elif not _fits(out, a.shape, a.dtype):
@@ -165,6 +175,7 @@ def unary(name: str, scalar, fallback=None) -> None:
     `scalar(v, alpha)` per element; other dtypes and small arrays take `fallback` (default:
     the kernel's numpy reference)."""
     kernel = UNARY[name] = unary_kernel(name, scalar)
+    SCALARS[name] = (1, scalar)
     fallback = fallback or getattr(ref, name).reference
 
     def run(x, *alpha, out=None):
@@ -335,9 +346,10 @@ def _identity_backward(g, y):
     return g
 
 
-ACT_BACKWARD = {act: binary_kernels(f"{act}_backward", fn)[0] for act, fn in (
-    ("identity", _identity_backward), ("relu", _relu_backward), ("tanh", _tanh_backward),
-    ("sigmoid", _sigmoid_backward))}
+_ACT_SCALARS = (("identity", _identity_backward), ("relu", _relu_backward),
+                ("tanh", _tanh_backward), ("sigmoid", _sigmoid_backward))
+ACT_BACKWARD = {act: binary_kernels(f"{act}_backward", fn)[0] for act, fn in _ACT_SCALARS}
+SCALARS.update({f"act_backward:{act}": (2, fn) for act, fn in _ACT_SCALARS})
 
 
 @register("numba", "act_backward")
