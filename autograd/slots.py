@@ -44,43 +44,27 @@ def find(units: list, array: np.ndarray, writable: bool) -> Slots | None:
     target = id(array)
     for unit in units:
         kind = type(unit)
-        direct = 0
-        if kind is KernelUnit:
-            for k, a in enumerate(unit.args):
-                if a is array:
-                    places.append(("item", unit.args, k))
-                    direct += 1
+        read, written = [], []  # (container, key) pairs holding the array
+        if kind is KernelUnit or kind is ForwardUnit:
+            seq = unit.args if kind is KernelUnit else unit.arrays
+            read = [(seq, k) for k, a in enumerate(seq) if a is array]
+            if kind is ForwardUnit:
+                read += [(unit.attrs, key) for key, a in unit.attrs.items() if a is array]
+            places += [("item", holder, key) for holder, key in read]
             if unit.out is array:
-                if not writable:
-                    return None
+                written = [(unit, "out")]
                 places.append(("attr", unit, "out"))
-                direct += 1
-        elif kind is ForwardUnit:
-            for k, a in enumerate(unit.arrays):
-                if a is array:
-                    places.append(("item", unit.arrays, k))
-                    direct += 1
-            for key, a in unit.attrs.items():
-                if a is array:
-                    places.append(("item", unit.attrs, key))
-                    direct += 1
-            if unit.out is array:
-                if not writable:
-                    return None
-                places.append(("attr", unit, "out"))
-                direct += 1
         elif kind is FusedUnit:
-            for k, a in enumerate(unit.inputs):
-                if a is array:
-                    places += [("item", unit.inputs, k), ("flat", unit.args, k)]
-                    direct += 1
-            for k, a in enumerate(unit.outputs):
-                if a is array:
-                    if not writable:
-                        return None
-                    n = len(unit.inputs) + k
-                    places += [("item", unit.outputs, k), ("flat", unit.args, n)]
-                    direct += 1
+            n = len(unit.inputs)
+            read = [k for k, a in enumerate(unit.inputs) if a is array]
+            written = [k for k, a in enumerate(unit.outputs) if a is array]
+            places += [p for k in read for p in (("item", unit.inputs, k),
+                                                 ("flat", unit.args, k))]
+            places += [p for k in written for p in (("item", unit.outputs, k),
+                                                    ("flat", unit.args, n + k))]
+        if written and not writable:
+            return None
+        direct = len(read) + len(written)
         refs = _references(unit)
         if sum(1 for a in refs if a is array) != direct:
             return None  # held somewhere this module cannot rebind (a kwarg, a tuple)
