@@ -27,7 +27,7 @@ import numpy as np
 
 from . import fusion, slots, trace
 from .grad_mode import _state as _grad_mode
-from .recording import Recorder, RecordingError
+from .recording import ForwardUnit, KernelUnit, Recorder, RecordingError
 from .wrap import is_tensor, wrap
 
 __all__ = ["Compiled", "Recording", "RecordingError", "compile"]
@@ -49,15 +49,29 @@ class Recording:
         self.replays = 0
         # where the caller's inputs can be handed to the units, and where a new array for
         # each returned one (see autograd/slots.py); None: copy instead
-        self.input_slots = [slots.find(self.units, buf, writable=False) for buf in inputs]
+        index = slots.Index(self.units)
+        self.input_slots = [index.slots(buf, writable=False) for buf in inputs]
         made = {id(a) for u in self.units for a in fusion.outputs_of(u)}
         ours = {id(a) for a in inputs}
         self.output_slots = {}
-        for a in fusion.result_arrays(result_spec):
+        returned = fusion.result_arrays(result_spec)
+        for a in returned:
             if id(a) in made and id(a) not in ours and a.base is None:
-                found = slots.find(self.units, a, writable=True)
+                found = index.slots(a, writable=True)
                 if found is not None:
                     self.output_slots[id(a)] = found
+        # an op's or kernel's new result handed to its readers instead of copied in
+        skip = ours | {id(a) for a in returned}
+        for unit in self.units:
+            if (type(unit) in (ForwardUnit, KernelUnit) and not getattr(unit, "into", False)
+                    and isinstance(unit.out, np.ndarray) and id(unit.out) not in skip):
+                unit.rebind = index.slots(unit.out, writable=True)
+            if type(unit) is ForwardUnit:
+                for key, a in unit.attrs.items():
+                    if isinstance(a, np.ndarray) and id(a) not in skip and a is not unit.out:
+                        where = index.slots(a, writable=True)
+                        if where is not None:
+                            unit.attr_rebind[key] = where
 
     def holds(self) -> bool:
         """Whether the guards hold: modules in the same mode, leaves on the same arrays."""

@@ -74,6 +74,22 @@ def deliver(result, buf, what: str) -> None:
     np.copyto(buf, result, casting="unsafe")
 
 
+def _hand_over(unit, result, inputs) -> bool:
+    """Rebind every place holding `unit.out` to the new `result` (autograd/slots.py) instead
+    of copying it in, when the unit has such slots and `result` is a fresh array of the same
+    kind (not a view of an input); whether it did."""
+    rebind = unit.rebind
+    if (rebind is None or type(result) is not np.ndarray or not result.flags.c_contiguous
+            or result.shape != unit.out.shape or result.dtype != unit.out.dtype):
+        return False
+    r = root(result)
+    for a in inputs:
+        if type(a) is np.ndarray and root(a) is r:
+            return False
+    rebind.bind(result)
+    return True
+
+
 def buffers(result):
     """The arrays a call returned (an array, a Tensor's, a tuple's with None where an item
     is none of these), or None."""
@@ -106,13 +122,15 @@ def _array_attrs(fn: Function) -> dict:
 class ForwardUnit:
     """An op's forward, called again on the recorded arrays (no Tensor, no graph)."""
 
-    __slots__ = ("arrays", "attrs", "fn", "kwargs", "out", "view")
+    __slots__ = ("arrays", "attr_rebind", "attrs", "fn", "kwargs", "out", "rebind", "view")
     kind = "op"
 
     def __init__(self, fn, arrays, kwargs, out, attrs, view=False):
         self.fn, self.arrays, self.kwargs, self.out = fn, list(arrays), kwargs, out
         self.attrs = attrs
         self.view = view  # the recorded output is a view of an input: it must stay one
+        self.rebind = None  # slots.Slots of `out`: hand the new result over instead of a copy
+        self.attr_rebind: dict = {}  # the same for saved arrays, by attribute
 
     @property
     def name(self) -> str:
@@ -126,13 +144,19 @@ class ForwardUnit:
                 f"autograd.compile: {self.name} chose another part of its input on replay "
                 f"(a view picked by the data, such as x[i] with a tensor i), so the step "
                 f"cannot be replayed; run it eagerly")
-        deliver(result, self.out, self.name)
+        if not _hand_over(self, result, self.arrays):
+            deliver(result, self.out, self.name)
         state = fn.__dict__
         for k, old in self.attrs.items():  # keep the arrays later units were recorded with
             new = state.get(k)
             if new is not old:
-                deliver(new, old, f"{self.name}.{k}")
-                state[k] = old
+                where = self.attr_rebind.get(k)
+                if (where is not None and type(new) is np.ndarray and new.shape == old.shape
+                        and new.dtype == old.dtype and new.flags.c_contiguous):
+                    where.bind(new)  # every unit that reads it now reads the new array
+                else:
+                    deliver(new, old, f"{self.name}.{k}")
+                    state[k] = old
 
     def reads(self) -> list:
         return list(self.arrays) + _nested_arrays(self.kwargs)
@@ -141,7 +165,7 @@ class ForwardUnit:
 class KernelUnit:
     """A kernel, called again with its recorded arguments, writing into its recorded output."""
 
-    __slots__ = ("args", "impl", "into", "kwargs", "label", "out", "spec")
+    __slots__ = ("args", "impl", "into", "kwargs", "label", "out", "rebind", "spec")
     kind = "kernel"
 
     def __init__(self, spec, impl, args, kwargs, out, label=None):
@@ -152,6 +176,7 @@ class KernelUnit:
         # the buffer is no input of its (a kernel may return an input as it is)
         self.into = (spec.out and isinstance(out, np.ndarray) and "out" not in self.kwargs
                      and id(root(out)) not in {id(root(a)) for a in _nested_arrays(args)})
+        self.rebind = None  # as ForwardUnit's, when the kernel takes no out=
 
     @property
     def name(self) -> str:
@@ -160,8 +185,10 @@ class KernelUnit:
     def run(self) -> None:
         if self.into:
             self.impl(*self.args, out=self.out, **self.kwargs)
-        else:
-            deliver(self.impl(*self.args, **self.kwargs), self.out, self.label)
+            return
+        result = self.impl(*self.args, **self.kwargs)
+        if not _hand_over(self, result, self.args):
+            deliver(result, self.out, self.label)
 
     def reads(self) -> list:
         return _nested_arrays(self.args) + _nested_arrays(self.kwargs)

@@ -36,41 +36,73 @@ class Slots:
                 setattr(holder, key, new)
 
 
-def find(units: list, array: np.ndarray, writable: bool) -> Slots | None:
-    """The slots of `array` in `units`, or None when some unit refers to it otherwise (a view,
-    a nested argument, a replayed Python call; with `writable` False also any unit that
-    writes into it, since the caller's array must not be written)."""
-    places: list = []
-    target = id(array)
-    for unit in units:
+class Index:
+    """Where each array is held in a recording's units, built in one pass: the places a
+    replay can rebind, how many references there are in all, which arrays are seen through a
+    view and which a unit writes."""
+
+    def __init__(self, units: list) -> None:
+        self.places: dict = {}  # id(array) -> [(kind, holder, key)]
+        self.direct: dict = {}  # id(array) -> references at those places
+        self.refs: dict = {}    # id(array) -> references of any kind
+        self.viewed: set = set()   # id(root) of arrays some unit reads through a view
+        self.written: set = set()  # ids of arrays a unit writes
+        self.by_root: dict = {}    # id(root) -> ids of the arrays referenced on that memory
+        for unit in units:
+            self._add(unit)
+
+    def _place(self, array, count: int, *places) -> None:
+        i = id(array)
+        self.places.setdefault(i, []).extend(places)
+        self.direct[i] = self.direct.get(i, 0) + count
+
+    def _add(self, unit) -> None:
         kind = type(unit)
-        read, written = [], []  # (container, key) pairs holding the array
         if kind is KernelUnit or kind is ForwardUnit:
             seq = unit.args if kind is KernelUnit else unit.arrays
-            read = [(seq, k) for k, a in enumerate(seq) if a is array]
+            for k, a in enumerate(seq):
+                if isinstance(a, np.ndarray):
+                    self._place(a, 1, ("item", seq, k))
             if kind is ForwardUnit:
-                read += [(unit.attrs, key) for key, a in unit.attrs.items() if a is array]
-            places += [("item", holder, key) for holder, key in read]
-            if unit.out is array:
-                written = [(unit, "out")]
-                places.append(("attr", unit, "out"))
+                for key, a in unit.attrs.items():
+                    if isinstance(a, np.ndarray):
+                        self._place(a, 1, ("item", unit.attrs, key))
+            if isinstance(unit.out, np.ndarray):
+                self._place(unit.out, 1, ("attr", unit, "out"))
+                self.written.add(id(unit.out))
         elif kind is FusedUnit:
             n = len(unit.inputs)
-            read = [k for k, a in enumerate(unit.inputs) if a is array]
-            written = [k for k, a in enumerate(unit.outputs) if a is array]
-            places += [p for k in read for p in (("item", unit.inputs, k),
-                                                 ("flat", unit.args, k))]
-            places += [p for k in written for p in (("item", unit.outputs, k),
-                                                    ("flat", unit.args, n + k))]
-        if written and not writable:
+            for k, a in enumerate(unit.inputs):
+                self._place(a, 1, ("item", unit.inputs, k), ("flat", unit.args, k))
+            for k, a in enumerate(unit.outputs):
+                self._place(a, 1, ("item", unit.outputs, k), ("flat", unit.args, n + k))
+                self.written.add(id(a))
+        for a in _references(unit):
+            i = id(a)
+            self.refs[i] = self.refs.get(i, 0) + 1
+            r = root(a)
+            if r is not a:
+                self.viewed.add(id(r))
+            self.by_root.setdefault(id(r), set()).add(i)
+
+    def slots(self, array: np.ndarray, writable: bool) -> Slots | None:
+        """The slots of `array`, or None when something refers to it otherwise (a view, a
+        nested argument, a replayed Python call, the saved state of a backward replayed
+        whole; with `writable` False also a unit that writes into it, since the caller's
+        array must not be written)."""
+        i = id(array)
+        if i in self.viewed or self.refs.get(i, 0) != self.direct.get(i, 0):
             return None
-        direct = len(read) + len(written)
-        refs = _references(unit)
-        if sum(1 for a in refs if a is array) != direct:
-            return None  # held somewhere this module cannot rebind (a kwarg, a tuple)
-        if any(a is not array and id(root(a)) == target for a in refs):
-            return None  # a view of it
-    return Slots(array, places)
+        if self.by_root.get(id(root(array)), {i}) != {i}:  # its memory is seen another way too
+            return None
+        if not writable and i in self.written:
+            return None
+        return Slots(array, self.places.get(i, []))
+
+
+def find(units: list, array: np.ndarray, writable: bool) -> Slots | None:
+    """`Index(units).slots(array, writable)`, for one array."""
+    return Index(units).slots(array, writable)
 
 
 def _references(unit) -> list:
@@ -82,4 +114,19 @@ def _references(unit) -> list:
         refs += list(unit.outputs)
     elif type(unit) is CallUnit:
         refs += [t.data for _, _, t in unit.kept if t is not None]
+        if unit.prepare is not None:  # a backward replayed whole reads its node's state
+            refs += _state_arrays(unit.args[0])
     return refs
+
+
+def _state_arrays(node) -> list:
+    """The arrays a node's backward can read: its attributes, saved tensors, saved output."""
+    found = []
+    for value in vars(node).values():
+        items = value if isinstance(value, (tuple, list)) else (value,)
+        for v in items:
+            if isinstance(v, np.ndarray):
+                found.append(v)
+            elif hasattr(v, "data") and isinstance(getattr(v, "data", None), np.ndarray):
+                found.append(v.data)
+    return found

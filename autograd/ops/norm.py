@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import kernels as K
 from ..function import Function
 from ..grad_mode import is_grad_enabled
 from ..kernels.batchnorm import batch_norm_backward, batch_norm_forward
@@ -48,14 +49,15 @@ class BatchNorm(Function):
         need = [nx is not None for nx in self.next]
         if is_grad_enabled():
             return self._backward_differentiable(x, affine, g3, need)
+        # kernels only (no numpy on arrays): a compiled step records them one by one
         gd = g3.data
-        gh = gd * affine[0].data[:, None] if affine else gd
+        gh = K.mul(gd, affine[0].data[:, None]) if affine else gd
         gx = (wrap(batch_norm_backward(gh, self.xhat, self.invstd).reshape(self.shape))
               if need[0] else None)
         if not affine:
             return gx
-        gw = wrap(np.sum(gd * self.xhat, axis=(0, 2))) if need[1] else None
-        gb = wrap(np.sum(gd, axis=(0, 2))) if need[2] else None
+        gw = wrap(K.sum(K.mul(gd, self.xhat), axis=(0, 2))) if need[1] else None
+        gb = wrap(K.sum(gd, axis=(0, 2))) if need[2] else None
         return gx, gw, gb
 
     def _backward_differentiable(self, x, affine, g3, need):
