@@ -26,6 +26,7 @@ import numpy as np
 from numba import njit
 
 from autograd.kernels import policy, register
+from autograd.kernels.moments import adam_moments
 
 from . import adadelta, adagrad, adam, adamax, nadam, radam, rmsprop, sgd
 
@@ -34,6 +35,7 @@ __all__ = ["adadelta_update", "adagrad_update", "adam_update", "adamax_update", 
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 _jit = njit(cache=True, error_model="numpy")  # numpy's error model: x/0 is inf, and loops vectorise
+_moments = njit(inline="always")(adam_moments)  # Adam, NAdam, RAdam's common start
 
 
 def can_fuse(param: np.ndarray, grad: np.ndarray, *buffers: np.ndarray) -> bool:
@@ -288,16 +290,8 @@ def _adam(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, decay, weight_decay,
     decay, weight_decay, beta2, eps = t(decay), t(weight_decay), t(beta2), t(eps)
     step_size, bc2_sqrt, sign = t(step_size), t(bias_correction2_sqrt), t(-1 if maximize else 1)
     for i in range(param.size):
-        p = param[i]
-        if decay != 1:
-            p = p * decay
-        g = sign * grad[i]
-        if weight_decay != 0:
-            g = p * weight_decay + g
-        m = exp_avg[i] + (g - exp_avg[i]) * one_minus_beta1
-        v = exp_avg_sq[i] * beta2 + g * g * one_minus_beta2
-        exp_avg[i] = m
-        exp_avg_sq[i] = v
+        p, _g, m, v = _moments(param, grad, exp_avg, exp_avg_sq, i, decay, weight_decay,
+                               one_minus_beta1, beta2, one_minus_beta2, sign)
         if amsgrad:
             v = np.maximum(max_exp_avg_sq[i], v)
             max_exp_avg_sq[i] = v
@@ -345,16 +339,8 @@ def _nadam(param, grad, exp_avg, exp_avg_sq, decay, weight_decay, beta1, beta2,
     bc2, grad_coef, avg_coef = t(bias_correction2), t(grad_coef), t(avg_coef)
     sign = t(-1 if maximize else 1)
     for i in range(param.size):
-        p = param[i]
-        if decay != 1:
-            p = p * decay
-        g = sign * grad[i]
-        if weight_decay != 0:
-            g = p * weight_decay + g
-        m = exp_avg[i] + (g - exp_avg[i]) * one_minus_beta1
-        v = exp_avg_sq[i] * beta2 + g * g * one_minus_beta2
-        exp_avg[i] = m
-        exp_avg_sq[i] = v
+        p, g, m, v = _moments(param, grad, exp_avg, exp_avg_sq, i, decay, weight_decay,
+                              one_minus_beta1, beta2, one_minus_beta2, sign)
         denom = np.sqrt(v / bc2) + eps
         p = p - g / denom * grad_coef
         param[i] = p - m / denom * avg_coef
@@ -369,16 +355,8 @@ def _radam(param, grad, exp_avg, exp_avg_sq, decay, weight_decay, beta1, beta2, 
     bc1, bc2_sqrt, sign = t(bias_correction1), t(bias_correction2 ** 0.5), t(-1 if maximize else 1)
     rectified, rect = rect > 0, t(rect)
     for i in range(param.size):
-        p = param[i]
-        if decay != 1:
-            p = p * decay
-        g = sign * grad[i]
-        if weight_decay != 0:
-            g = p * weight_decay + g
-        m = exp_avg[i] + (g - exp_avg[i]) * one_minus_beta1
-        v = exp_avg_sq[i] * beta2 + g * g * one_minus_beta2
-        exp_avg[i] = m
-        exp_avg_sq[i] = v
+        p, _g, m, v = _moments(param, grad, exp_avg, exp_avg_sq, i, decay, weight_decay,
+                               one_minus_beta1, beta2, one_minus_beta2, sign)
         step = m / bc1 * lr
         if rectified:
             step = step * (bc2_sqrt / (np.sqrt(v) + eps))

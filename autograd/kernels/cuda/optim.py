@@ -14,8 +14,11 @@ import math
 
 from numba import cuda
 
+from ..moments import adam_moments
 from ..registry import REGISTRY, register
 from .runtime import launch_1d
+
+_moments = cuda.jit(device=True)(adam_moments)  # Adam, NAdam, RAdam's common start
 
 
 def _check(kernel: str, param, *arrays) -> None:
@@ -64,16 +67,8 @@ def _adam(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, n, decay, weight_dec
     i = cuda.grid(1)
     stride = cuda.gridsize(1)
     while i < n:
-        p = param[i]
-        if decay != 1:
-            p = p * decay
-        g = sign * grad[i]
-        if weight_decay != 0:
-            g = p * weight_decay + g
-        m = exp_avg[i] + (g - exp_avg[i]) * one_minus_beta1
-        v = exp_avg_sq[i] * beta2 + g * g * one_minus_beta2
-        exp_avg[i] = m
-        exp_avg_sq[i] = v
+        p, _g, m, v = _moments(param, grad, exp_avg, exp_avg_sq, i, decay, weight_decay,
+                               one_minus_beta1, beta2, one_minus_beta2, sign)
         if amsgrad:
             v = max(max_exp_avg_sq[i], v)
             max_exp_avg_sq[i] = v
@@ -204,16 +199,8 @@ def _nadam(param, grad, exp_avg, exp_avg_sq, n, decay, weight_decay, one_minus_b
     i = cuda.grid(1)
     stride = cuda.gridsize(1)
     while i < n:
-        p = param[i]
-        if decay != 1:
-            p = p * decay
-        g = sign * grad[i]
-        if weight_decay != 0:
-            g = p * weight_decay + g
-        m = exp_avg[i] + (g - exp_avg[i]) * one_minus_beta1
-        v = exp_avg_sq[i] * beta2 + g * g * one_minus_beta2
-        exp_avg[i] = m
-        exp_avg_sq[i] = v
+        p, g, m, v = _moments(param, grad, exp_avg, exp_avg_sq, i, decay, weight_decay,
+                              one_minus_beta1, beta2, one_minus_beta2, sign)
         denom = math.sqrt(v / bc2) + eps
         p = p - g / denom * grad_coef
         param[i] = p - m / denom * avg_coef
@@ -235,16 +222,8 @@ def _radam(param, grad, exp_avg, exp_avg_sq, n, decay, weight_decay, one_minus_b
     i = cuda.grid(1)
     stride = cuda.gridsize(1)
     while i < n:
-        p = param[i]
-        if decay != 1:
-            p = p * decay
-        g = sign * grad[i]
-        if weight_decay != 0:
-            g = p * weight_decay + g
-        m = exp_avg[i] + (g - exp_avg[i]) * one_minus_beta1
-        v = exp_avg_sq[i] * beta2 + g * g * one_minus_beta2
-        exp_avg[i] = m
-        exp_avg_sq[i] = v
+        p, _g, m, v = _moments(param, grad, exp_avg, exp_avg_sq, i, decay, weight_decay,
+                               one_minus_beta1, beta2, one_minus_beta2, sign)
         step = m / bc1 * lr
         if rectified:
             step = step * (bc2_sqrt / (math.sqrt(v) + eps))
