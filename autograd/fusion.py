@@ -171,7 +171,7 @@ def _fused(run: list, steps: list, last: dict, end: int, fused) -> list:
     if not live:
         return []
     program = fused.Program(tuple(kinds), tuple(program_steps), tuple(live), cols,
-                            fused.dtype_name(run[0].out.dtype))
+                            run[0].out.dtype.name)
     parallel = policy.ELEMENTWISE.parallel(run[0].out.size)
     kernel, text = fused.compile_program(program, parallel)
     return [FusedUnit(kernel, inputs, [run[k].out for k in live],

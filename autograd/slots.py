@@ -7,8 +7,10 @@ work (`a*b + c` on 1e6 floats: three 4 MB copies in, one out). When every unit t
 an input buffer holds it directly (an argument of a kernel or an op's forward, an input of
 a fused kernel, an array a forward saved), the replay rebinds those places to the caller's
 array; when every unit that refers to a returned array does so directly, the replay
-rebinds them to a new array and returns it. Anything else that refers to the buffer (a view
-of it, a replayed Python call that may write into it) keeps the copy.
+rebinds them to a new array and returns it; and an op whose result only units read hands
+its new result (and its new saved arrays) to them instead of copying into the recorded one.
+Anything else that refers to the buffer (a view of it, a replayed Python call that may write
+into it, the saved state of a backward replayed whole) keeps the copy.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import numpy as np
 
 from .fusion import FusedUnit
 from .recording import CallUnit, ForwardUnit, KernelUnit, arrays_of, root
+from .wrap import is_tensor
 
 
 class Slots:
@@ -100,11 +103,6 @@ class Index:
         return Slots(array, self.places.get(i, []))
 
 
-def find(units: list, array: np.ndarray, writable: bool) -> Slots | None:
-    """`Index(units).slots(array, writable)`, for one array."""
-    return Index(units).slots(array, writable)
-
-
 def _references(unit) -> list:
     refs = unit.reads() + arrays_of(unit.out)
     if type(unit) is ForwardUnit:
@@ -127,6 +125,6 @@ def _state_arrays(node) -> list:
         for v in items:
             if isinstance(v, np.ndarray):
                 found.append(v)
-            elif hasattr(v, "data") and isinstance(getattr(v, "data", None), np.ndarray):
+            elif is_tensor(v):
                 found.append(v.data)
     return found

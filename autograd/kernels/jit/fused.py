@@ -20,7 +20,6 @@ import sys
 import tempfile
 from dataclasses import dataclass
 
-import numpy as np
 from numba import njit
 
 from ._common import _one_launch_at_a_time
@@ -160,7 +159,3 @@ def _read(path: str) -> str | None:
             return f.read()
     except (OSError, UnicodeDecodeError):
         return None
-
-
-def dtype_name(dtype: np.dtype) -> str:
-    return np.dtype(dtype).name
