@@ -110,7 +110,8 @@ def _run_node(node: Function, grad, capture, retain_graph: bool) -> tuple:
         capture[node] = grad
     if node.freed:
         raise RuntimeError(_FREED)
-    grads = _backward(node, grad)
+    # a recording sees each backward as a region (the wrapper's call stays off eager steps)
+    grads = node.backward(grad) if trace.ACTIVE[0] is None else _backward(node, grad)
     if type(grads) is not tuple:
         grads = (grads,)
     if anomaly.state.enabled:

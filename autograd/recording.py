@@ -351,13 +351,7 @@ class Recorder:
 
     def add(self, unit) -> None:
         self.units.append(unit)
-        made = arrays_of(unit.out)
-        if type(unit) is ForwardUnit:
-            made += _nested_arrays(tuple(unit.attrs.values()))
-        elif type(unit) is CallUnit:
-            made += [t.data for _, _, t in unit.kept if t is not None]
-        for a in made:
-            self.known.add(id(root(a)))
+        self.known.update(_made(unit))
 
     def constant(self, array) -> None:
         self.known.add(id(root(array)))
@@ -389,11 +383,7 @@ class Recorder:
             for a in unit.reads():
                 if a.ndim and id(root(a)) not in known:
                     return False
-            for a in arrays_of(unit.out):
-                known.add(id(root(a)))
-            if type(unit) is ForwardUnit:
-                for a in _nested_arrays(tuple(unit.attrs.values())):
-                    known.add(id(root(a)))
+            known.update(_made(unit))
         return all(a.ndim == 0 or id(root(a)) in known
                    for a in arrays_of(buffers(result)))
 
@@ -407,6 +397,17 @@ class Recorder:
 
     def module_called(self, module) -> None:
         self.modules[id(module)] = module
+
+
+def _made(unit) -> list:
+    """ids of the root arrays a unit makes: its output, an op's saved arrays, the .grad
+    tensors a replayed call keeps."""
+    made = arrays_of(unit.out)
+    if type(unit) is ForwardUnit:
+        made += _nested_arrays(tuple(unit.attrs.values()))
+    elif type(unit) is CallUnit:
+        made += [t.data for _, _, t in unit.kept if t is not None]
+    return [id(root(a)) for a in made]
 
 
 def root(a: np.ndarray) -> np.ndarray:
