@@ -86,6 +86,17 @@ def _operand(x, dtype):
 
 # ---- binary ops --------------------------------------------------------------------------------
 
+@cuda.jit(device=True)
+def _unravel4(i, d1, d2, d3):
+    """(i0, i1, i2, i3): flat index i in a C-ordered (d0, d1, d2, d3) shape (the broadcast
+    kernels read each operand through its own strides at that index)."""
+    i3 = i % d3
+    i //= d3
+    i2 = i % d2
+    i //= d2
+    return i // d1, i % d1, i2, i3
+
+
 def _binary_kernels(f):
     """Kernels computing out = f(a, b): same-shape flat, broadcast (4-d index), and with a
     scalar on the right or on the left."""
@@ -102,13 +113,7 @@ def _binary_kernels(f):
         i = cuda.grid(1)
         step = cuda.gridsize(1)
         while i < n:
-            r = i
-            i3 = r % d3
-            r //= d3
-            i2 = r % d2
-            r //= d2
-            i1 = r % d1
-            i0 = r // d1
+            i0, i1, i2, i3 = _unravel4(i, d1, d2, d3)
             out[i] = f(a[i0 * a0 + i1 * a1 + i2 * a2 + i3 * a3],
                        b[i0 * b0 + i1 * b1 + i2 * b2 + i3 * b3])
             i += step
@@ -465,13 +470,7 @@ def _where(c, a, b, out, n, d1, d2, d3, c0, c1, c2, c3, a0, a1, a2, a3, b0, b1, 
     i = cuda.grid(1)
     step = cuda.gridsize(1)
     while i < n:
-        r = i
-        i3 = r % d3
-        r //= d3
-        i2 = r % d2
-        r //= d2
-        i1 = r % d1
-        i0 = r // d1
+        i0, i1, i2, i3 = _unravel4(i, d1, d2, d3)
         if c[i0 * c0 + i1 * c1 + i2 * c2 + i3 * c3]:
             out[i] = a[i0 * a0 + i1 * a1 + i2 * a2 + i3 * a3]
         else:
