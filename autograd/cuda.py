@@ -14,6 +14,7 @@ one) makes them reproducible; `manual_seed_all` has no separate CUDA generator t
 from __future__ import annotations
 
 import importlib.util
+import sys
 
 __all__ = ["current_device", "device_count", "empty_cache", "is_available", "manual_seed",
            "manual_seed_all", "seed", "seed_all", "synchronize"]
@@ -39,7 +40,10 @@ def _probe() -> bool:
     if importlib.util.find_spec("numba_cuda") is None:
         return False
     try:
-        from numba import cuda
+        from numba import config, cuda
+        if not config.ENABLE_CUDASIM:  # before any context exists: its allocator caches
+            from .kernels.cuda import memory
+            memory.install()
         return bool(cuda.is_available())
     except (ImportError, OSError, RuntimeError):  # a broken driver or toolkit: no device
         return False
@@ -79,7 +83,12 @@ def seed_all() -> None:
 
 
 def empty_cache() -> None:
-    """Nothing to release: device memory is freed when its arrays are collected."""
+    """Release the device memory that the caching allocator keeps for reuse (the blocks of
+    arrays already collected); memory in use stays. Nothing to do before the first cuda
+    array, or without CUDA."""
+    memory = sys.modules.get("autograd.kernels.cuda.memory")
+    if memory is not None:
+        memory.empty_cache()
 
 
 def synchronize(device=None) -> None:

@@ -29,8 +29,15 @@ from .workloads import MODELS, data
 MLP_SIZES = (784, 256, 128, 10)
 
 
-def _median_time(step, sync, repeat: int, warmup: int = 3) -> float:
-    for _ in range(warmup):
+FIRST_CALL: dict = {}  # (library, workload) -> seconds of the first call (compiles kernels)
+
+
+def _median_time(step, sync, repeat: int, warmup: int = 3, name: str = "") -> float:
+    start = time.perf_counter()
+    step()
+    sync()
+    FIRST_CALL[name] = time.perf_counter() - start
+    for _ in range(warmup - 1):
         step()
     sync()
     times = []
@@ -196,9 +203,13 @@ def run(quick: bool) -> None:
         for name, (lib, nn, F, optim, sync) in libs.items():
             try:
                 results[name] = _median_time(_step(lib, nn, F, optim, kind, batch, "cuda"),
-                                             sync, repeat)
+                                             sync, repeat, name=f"{name} {kind} b={batch}")
             except NotImplementedError as e:
                 results[name] = "n/a: " + str(e).split(":")[0]
+            except Exception as e:  # noqa: BLE001 - one failing workload must not hide the rest
+                results[name] = f"failed: {type(e).__name__}"
+                print(f"{name} {kind} b={batch}: {type(e).__name__}: {str(e)[:400]}",
+                      file=sys.stderr, flush=True)
         rows.append(_row(f"{kind} step b={batch}", results, "ms"))
         print("".join(f"{c:<24}" if i == 0 else f"{c:>16}" for i, c in enumerate(rows[-1])),
               flush=True)
@@ -214,6 +225,8 @@ def run(quick: bool) -> None:
         print("".join(f"{c:<24}" if i == 0 else f"{c:>16}" for i, c in enumerate(rows[-1])),
               flush=True)
     print(f"MLP step kernel launches (numbagrad): {launches_per_mlp_step()}", flush=True)
+    print("first call (kernel compilation included): " + ", ".join(
+        f"{name} {seconds:.1f} s" for name, seconds in FIRST_CALL.items()), flush=True)
 
 
 def main(argv=None) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numba import config, cuda
 
+from . import launcher
 from .array import CudaArray
 
 SIMULATOR = bool(config.ENABLE_CUDASIM)
@@ -20,6 +21,15 @@ MAX_BLOCKS = 2 if SIMULATOR else 4096  # the kernels loop with a grid stride bey
 TILE = 4 if SIMULATOR else 16          # the matmul's shared-memory tile (TILE x TILE threads)
 
 _launches = [0]
+_prepared: dict = {}  # (kernel, argument kinds) -> a direct launcher, or None (numba's path)
+
+_manager = [None]  # the memory manager of the one context this backend uses
+
+if not SIMULATOR:
+    from numba.cuda.cudadrv.devicearray import DeviceNDArray
+
+    from . import memory
+    memory.install()
 
 
 def launch_count() -> int:
@@ -28,9 +38,24 @@ def launch_count() -> int:
 
 
 def launch(kernel, blocks, threads, *args) -> None:
-    """Launch `kernel` on a grid of `blocks` of `threads`, counted."""
+    """Launch `kernel` on a grid of `blocks` of `threads`, counted.
+
+    The first launch of each kernel and argument kinds goes through numba (which compiles
+    it); later ones go straight to the driver with the arguments packed as numba packs
+    them (launcher.py), which skips numba's per-launch typing and argument conversion."""
     _launches[0] += 1
+    if SIMULATOR:
+        kernel[blocks, threads](*args)
+        return
+    key = (kernel, *map(launcher.kind, args))
+    direct = _prepared.get(key, False)
+    if direct:
+        direct(blocks, threads, args)
+        return
+    args = [a.as_numba() if type(a) is memory.Buffer else a for a in args]
     kernel[blocks, threads](*args)
+    if direct is False:
+        _prepared[key] = launcher.prepare(kernel, args)
 
 
 def launch_1d(kernel, n: int, *args) -> None:
@@ -40,12 +65,22 @@ def launch_1d(kernel, n: int, *args) -> None:
 
 
 def empty(shape: tuple, dtype) -> CudaArray:
-    """An uninitialised device array."""
+    """An uninitialised device array (its memory from the context's memory manager directly:
+    numba's ``device_array`` checks the context on every call)."""
     shape = tuple(int(n) for n in shape)
     size = 1
     for n in shape:
         size *= n
-    return CudaArray(cuda.device_array(size, dtype=np.dtype(dtype)), shape)
+    dtype = np.dtype(dtype)
+    if SIMULATOR or not size:
+        return CudaArray(cuda.device_array(size, dtype=dtype), shape)
+    manager = _manager[0]
+    if manager is None:
+        manager = _manager[0] = cuda.current_context().memory_manager
+    if isinstance(manager, memory.CachingMemoryManager):
+        return CudaArray(manager.allocate(size * dtype.itemsize, size, dtype), shape)
+    return CudaArray(DeviceNDArray((size,), (dtype.itemsize,), dtype,
+                                   gpu_data=manager.memalloc(size * dtype.itemsize)), shape)
 
 
 def to_device(a) -> CudaArray:
