@@ -214,8 +214,11 @@ def dropout(input: Tensor, p: float, mask_shape: tuple | None = None) -> Tensor:
     the others scaled by 1 / (1 - p). The mask comes from the seeded generator
     (autograd.manual_seed); a `mask_shape` that broadcasts to the input's (e.g. (N, C, 1, 1))
     drops whole channels at once."""
-    return input * Tensor.wrap(keep_mask(input.shape if mask_shape is None else mask_shape, p,
-                                         input.dtype))
+    mask = Tensor.wrap(keep_mask(input.shape if mask_shape is None else mask_shape, p,
+                                 input.dtype))
+    if input.device.type == "cuda":  # drawn on the CPU (autograd.manual_seed), uploaded
+        mask = mask.to(input.device)
+    return input * mask
 
 
 @trace.replayable

@@ -37,6 +37,11 @@ Manifest nodes, one JSON object each::
     {"type": "dict", "ordered": false, "items": [[key_node, value_node], ...]}
     {"type": "ndarray" | "numpy_scalar", "entry": "arrays/3.npy"}
     {"type": "tensor", "entry": "arrays/4.npy", "requires_grad": true}
+
+A tensor (or a raw array, as optimiser state holds) on the CUDA device is written from a
+host copy, and its node gets ``"device": "cuda:0"``; `load` puts it back there (or where
+``map_location`` says), as PyTorch restores a tensor to the device it was saved from. A node
+without ``"device"`` was on the CPU (every file written before cuda tensors existed).
 """
 
 from __future__ import annotations
@@ -58,6 +63,7 @@ from typing import IO, Any, Union
 import numpy as np
 
 from . import devices
+from .kernels.cuda.array import CudaArray, from_host
 from .tensor import Tensor
 
 __all__ = ["FORMAT", "VERSION", "load", "save"]
@@ -96,10 +102,12 @@ class _Encoder:
 
     def encode(self, obj: Any, where: str) -> dict:
         if isinstance(obj, Tensor):
-            return {"type": "tensor", "entry": self._add_array(obj, obj.data, where),
+            node = {"type": "tensor", "entry": self._add_array(obj, obj.data, where),
                     "requires_grad": bool(obj.requires_grad)}
-        if isinstance(obj, np.ndarray):
-            return {"type": "ndarray", "entry": self._add_array(obj, obj, where)}
+            return _on_device(node, obj.data)
+        if isinstance(obj, np.ndarray | CudaArray):
+            return _on_device({"type": "ndarray", "entry": self._add_array(obj, obj, where)},
+                              obj)
         if isinstance(obj, np.generic):
             return {"type": "numpy_scalar", "entry": self._add_array(obj, np.asarray(obj), where)}
         if obj is None or type(obj) in _PLAIN_TYPES:
@@ -141,6 +149,8 @@ class _Encoder:
     def _add_array(self, owner: Any, array: np.ndarray, where: str) -> str:
         if id(owner) in self._entries:
             return self._entries[id(owner)]
+        if isinstance(array, CudaArray):
+            array = array.get()  # the host copy is what the file holds
         array = np.asarray(array)  # a memmap or other subclass is stored as a plain array
         if array.dtype.hasobject:
             raise TypeError(
@@ -157,6 +167,13 @@ class _Encoder:
         self._entries[id(owner)] = entry
         self._keep_alive.append(owner)
         return entry
+
+
+def _on_device(node: dict, array: Any) -> dict:
+    """The node, marked with the device of a cuda array (CPU arrays stay unmarked)."""
+    if isinstance(array, CudaArray):
+        node["device"] = array.device
+    return node
 
 
 def _encode_plain(value: Any) -> dict:
@@ -343,9 +360,12 @@ def save(obj: Any, path: PathLike) -> None:
 class _Decoder:
     """Rebuilds the object tree from a manifest, reading arrays from the archive."""
 
-    def __init__(self, archive: zipfile.ZipFile, archive_size: int) -> None:
+    def __init__(self, archive: zipfile.ZipFile, archive_size: int,
+                 place: Callable[[str], str]) -> None:
         self.archive = archive
         self.archive_size = archive_size
+        self.place = place  # saved location -> "cpu" or "cuda" (map_location's answer)
+        self.locations: dict[int, str] = {}  # id(loaded Tensor) -> the location it was saved on
         self._loaded: dict[tuple[str, str], Any] = {}  # (type, entry) -> object, for sharing
 
     def decode(self, node: Any, where: str) -> Any:
@@ -383,8 +403,12 @@ class _Decoder:
         if (kind, entry) in self._loaded:
             return self._loaded[(kind, entry)]
         array = _read_npy(self.archive, entry, self.archive_size)
+        location = _location(node, where) if kind != "numpy_scalar" else "cpu"
+        on_cuda = self.place(location) == "cuda"
         if kind == "ndarray":
-            value: Any = array
+            value: Any = from_host(array) if on_cuda else array
+            if location != "cpu" and not on_cuda:
+                self.locations[id(value)] = location  # for map_location's callable
         elif kind == "numpy_scalar":
             if array.ndim != 0:
                 raise _CorruptFileError(
@@ -393,8 +417,28 @@ class _Decoder:
             value = array[()]
         else:
             value = Tensor(array, requires_grad=_field(node, "requires_grad", bool, where))
+            if on_cuda:
+                value = Tensor.wrap(from_host(array), requires_grad=value.requires_grad)
+            self.locations[id(value)] = location
         self._loaded[(kind, entry)] = value
         return value
+
+
+def _location(node: dict, where: str) -> str:
+    """The device a node's array was saved from: "cpu" (no "device" field) or "cuda:N"."""
+    if "device" not in node:
+        return "cpu"
+    location = _field(node, "device", str, where)
+    try:
+        dev = devices.device(location)
+    except (RuntimeError, ValueError, TypeError):
+        raise _CorruptFileError(f"unknown device {location!r} at {where}") from None
+    return _name(dev)
+
+
+def _name(dev: devices.device) -> str:
+    """A device's location string as PyTorch's: "cpu" or "cuda:N" (N = 0 when unnamed)."""
+    return "cpu" if dev.type == "cpu" else f"cuda:{dev.index or 0}"
 
 
 def _field(node: Any, name: str, kind: type, where: str) -> Any:
@@ -512,7 +556,7 @@ def _read_manifest(archive: zipfile.ZipFile, archive_size: int) -> bytes:
     return raw
 
 
-def _read_archive(file: IO[bytes]) -> Any:
+def _read_archive(file: IO[bytes], place: Callable[[str], str]) -> tuple:
     archive_size = os.fstat(file.fileno()).st_size
     with zipfile.ZipFile(file, "r") as archive:
         manifest = json.loads(_read_manifest(archive, archive_size).decode("utf-8"))
@@ -528,7 +572,8 @@ def _read_archive(file: IO[bytes]) -> Any:
             )
         if "root" not in manifest:
             raise _CorruptFileError(f"{MANIFEST!r} has no 'root'")
-        return _Decoder(archive, archive_size).decode(manifest["root"], "obj")
+        decoder = _Decoder(archive, archive_size, place)
+        return decoder.decode(manifest["root"], "obj"), decoder.locations
 
 
 def load(path: PathLike, map_location: Any = None, weights_only: bool | None = True, *,
@@ -540,88 +585,109 @@ def load(path: PathLike, map_location: Any = None, weights_only: bool | None = T
     without our manifest, a pickle) raises `ValueError` naming `path`. Nothing
     is ever unpickled, so loading cannot execute code from the file.
 
-    PyTorch's keywords are accepted: every tensor is stored from and loaded to the
-    CPU, so `map_location` may be None, ``"cpu"``, a cpu `device`, a dict mapping
-    saved locations to devices (only its ``"cpu"`` entry applies), or a callable
-    ``f(tensor, "cpu")`` returning a replacement Tensor or None (keep it); a CUDA
-    target raises `RuntimeError` as on a CPU-only PyTorch build. `weights_only` and
-    `mmap` change nothing: the format never holds code, and arrays are read whole.
+    Devices as PyTorch's: each tensor (and raw array) goes back to the device it was saved
+    from ("cpu" or "cuda:0") unless `map_location` says otherwise: a device string or
+    `device` (every tensor there), a dict mapping saved locations to devices (locations it
+    does not name stay), or a callable ``f(tensor, location)`` given each tensor on the CPU
+    with its saved location, returning a replacement Tensor or None (back to the saved
+    location). A CUDA target raises `RuntimeError` when ``autograd.cuda.is_available()`` is
+    False, as on a CPU-only PyTorch build. `weights_only` and `mmap` change nothing: the
+    format never holds code, and arrays are read whole.
     """
-    relocate = _map_location(map_location)
+    place, relocate = _map_location(map_location)
     name = os.fsdecode(os.fspath(path))
     with open(name, "rb") as file:  # a missing file raises FileNotFoundError here
         try:
-            obj = _read_archive(file)
+            obj, locations = _read_archive(file, place)
         except _CorruptFileError as error:
             raise ValueError(f"cannot load '{name}': {error}") from None
-        except MemoryError:
+        except (MemoryError, _DeviceError):  # a cuda target without a GPU: as PyTorch's
             raise
         except Exception as error:  # zipfile, json, .npy header parsing...: all mean corrupt
             raise ValueError(
                 f"cannot load '{name}': not an intact numbagrad file "
                 f"({type(error).__name__}: {error})"
             ) from error
-    return obj if relocate is None else _relocate(obj, relocate, {})
+    return obj if relocate is None else _relocate(obj, relocate, locations, {})
+
+
+class _DeviceError(RuntimeError):
+    """A map_location target (or a saved device) that this machine has not got."""
 
 
 _CUDA_TARGET = ("load: attempting to deserialize object on a CUDA device ({}) but "
-                "autograd.cuda.is_available() is False (numbagrad has no CUDA backend); use "
-                "map_location='cpu'")
+                "autograd.cuda.is_available() is False; use map_location='cpu'")
 
 
-def _check_target(target: Any) -> None:
-    """A map_location target must be a device on which tensors can live: the CPU."""
+def _target(target: Any) -> str:
+    """"cpu" or "cuda" for a map_location target, checked: a device string or device on
+    which tensors can live here."""
     if not isinstance(target, (str, devices.device)):
         raise TypeError(f"load: map_location targets must be device strings or devices, got "
                         f"{type(target).__name__} {target!r}")
     dev = devices.device(target)
     if dev.type == "cuda":
-        raise RuntimeError(_CUDA_TARGET.format(repr(str(dev))))
+        from . import cuda
+        if not cuda.is_available():
+            raise _DeviceError(_CUDA_TARGET.format(repr(str(dev))))
+        if (dev.index or 0) >= cuda.device_count():
+            raise _DeviceError(f"load: attempting to deserialize object on CUDA device "
+                               f"{str(dev)!r} but there are only {cuda.device_count()} "
+                               f"devices")
+    return dev.type
 
 
-def _map_location(spec: Any) -> Callable | None:
-    """Check map_location up front; the callable to apply to each loaded Tensor, or None
-    when every tensor simply stays on the CPU."""
+def _map_location(spec: Any) -> tuple:
+    """(place, callable): `place(location)` says where an array saved on `location` goes
+    ("cpu" or "cuda", checked when first asked), and the callable to apply to each loaded
+    Tensor afterwards (or None)."""
     if spec is None:
-        return None
+        return _target, None
     if isinstance(spec, (str, devices.device)):
-        _check_target(spec)
-        return None
+        target = _target(spec)
+        return (lambda location: target), None
     if isinstance(spec, dict):
+        mapping = {}
         for source, target in spec.items():
             if not isinstance(source, (str, devices.device)):
                 raise TypeError(f"load: map_location keys must be device strings, got "
                                 f"{type(source).__name__} {source!r}")
-            devices.device(source)
-            if isinstance(target, (str, devices.device)) and devices.device(target).type == \
-                    "cpu":
-                continue
-            if str(source) == "cpu":  # the only location numbagrad files hold
-                _check_target(target)
-        return None
+            if not isinstance(target, (str, devices.device)):
+                raise TypeError(f"load: map_location targets must be device strings or "
+                                f"devices, got {type(target).__name__} {target!r}")
+            mapping[_name(devices.device(source))] = target
+        return (lambda location: _target(mapping.get(location, location))), None
     if callable(spec):
-        return spec
+        return (lambda location: "cpu"), spec
     raise TypeError(f"load: map_location must be None, a device string, a device, a dict or "
                     f"a callable, got {type(spec).__name__} {spec!r}")
 
 
-def _relocate(obj: Any, fn: Callable, memo: dict) -> Any:
+def _relocate(obj: Any, fn: Callable, locations: dict, memo: dict) -> Any:
     """Apply map_location's callable to every Tensor in the loaded tree (once per Tensor:
-    a Tensor stored in two places stays one object)."""
+    a Tensor stored in two places stays one object); None puts it on its saved device."""
     if isinstance(obj, Tensor):
         if id(obj) not in memo:
-            result = fn(obj, "cpu")
+            location = locations.get(id(obj), "cpu")
+            result = fn(obj, location)
             if result is not None and not isinstance(result, Tensor):
                 raise TypeError(f"load: map_location's callable must return a Tensor or None, "
                                 f"got {type(result).__name__}")
+            if result is None and _target(location) == "cuda":
+                result = Tensor.wrap(from_host(obj.data), requires_grad=obj.requires_grad)
             memo[id(obj)] = obj if result is None else result
         return memo[id(obj)]
     if isinstance(obj, dict):
         out = type(obj)()
         for key, value in obj.items():
-            out[key] = _relocate(value, fn, memo)
+            out[key] = _relocate(value, fn, locations, memo)
         return out
     if isinstance(obj, (list, tuple)):
-        values = [_relocate(value, fn, memo) for value in obj]
+        values = [_relocate(value, fn, locations, memo) for value in obj]
         return values if isinstance(obj, list) else tuple(values)
+    if isinstance(obj, np.ndarray) and id(obj) in locations:  # a raw array saved on cuda
+        if id(obj) not in memo:
+            on_cuda = _target(locations[id(obj)]) == "cuda"
+            memo[id(obj)] = from_host(obj) if on_cuda else obj
+        return memo[id(obj)]
     return obj

@@ -9,8 +9,9 @@ MLP step's kernel-launch count is printed too.
 
 ``--launches`` only counts the launches of one MLP step (same layers, small sizes), which also
 works on numba's CUDA simulator: ``NUMBA_ENABLE_CUDASIM=1 python -m bench.gpu --launches``.
-``--ptx 9.0`` compiles every kernel of those steps to PTX without a GPU (the `cuda` extra's
-NVVM) and reports any that fail to type or compile. The whole run stops after
+``--ptx 9.0`` compiles every kernel of those steps, the tiny GPT step and the indexing and
+layout ops to PTX without a GPU (the `cuda` extra's NVVM) and reports any that fail to type
+or compile. The whole run stops after
 ``--timeout`` seconds (default 300), printing what it has.
 """
 from __future__ import annotations
@@ -114,11 +115,12 @@ def launches_per_mlp_step(sizes=MLP_SIZES, batch: int = 128) -> int:
 
 
 def ptx_check(cc: tuple = (9, 0)) -> tuple:
-    """Compile every kernel that MLP and CNN training steps (every optimiser, float32 and
-    float64) launch to PTX for compute capability `cc`, with numba-cuda's real compiler
-    (NVVM, from the `cuda` extra) and no GPU: device memory is host memory and no kernel
-    runs, so the Python side proceeds while each launch compiles. What the simulator cannot
-    tell (it runs kernels as Python) this does: that they type and compile for a GPU.
+    """Compile every kernel that MLP, CNN and tiny GPT training steps (every optimiser,
+    float32 and float64) and the indexing and layout ops launch to PTX for compute
+    capability `cc`, with numba-cuda's real compiler (NVVM, from the `cuda` extra) and no
+    GPU: device memory is host memory and no kernel runs, so the Python side proceeds while
+    each launch compiles. What the simulator cannot tell (it runs kernels as Python) this
+    does: that they type and compile for a GPU.
     Returns (kernel instantiations compiled, failures)."""
     import types
 
@@ -150,6 +152,9 @@ def ptx_check(cc: tuple = (9, 0)) -> tuple:
             except Exception as e:  # noqa: BLE001 - reported, with the kernel and its types
                 failures.append(f"{kernel.py_func.__qualname__}{sig}: {e}")
     runtime.launch = compile_instead
+    runtime.SIMULATOR = True  # allocations through cuda.device_array: host memory (above)
+    from autograd.kernels.cuda import linalg
+    linalg._SMS[:] = [132]  # an H100 / H200's multiprocessors (no device to ask)
     optimisers = (lambda p: optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True),
                   lambda p: optim.Adam(p, amsgrad=True), optim.AdamW, optim.Adagrad,
                   lambda p: optim.RMSprop(p, centered=True, momentum=0.1), optim.Adadelta,
@@ -171,7 +176,56 @@ def ptx_check(cc: tuple = (9, 0)) -> tuple:
                 loss.backward()
                 opt.step()
                 (model(x).argmax(1) == y).float().mean().item()
+        _gpt_ops(dtype, rng)
     return len(seen), failures
+
+
+def _gpt_ops(dtype, rng) -> None:
+    """The tiny GPT's training step (small sizes, AdamW) and the indexing and layout ops on
+    cuda, for `ptx_check` (kernels do not run there: every value is what the host wrote)."""
+    import autograd
+    import nn
+    import optim
+
+    from . import workloads
+    saved = dict(workloads.GPT)
+    workloads.GPT.update(vocab=7, tokens=4, width=8, heads=2, layers=1, batch=2)
+    try:
+        autograd.manual_seed(0)
+        model = workloads.MODELS["tiny_gpt"](nn).to(dtype).to("cuda")
+        tokens, positions, mask, y = workloads.data("tiny_gpt")
+        inputs = [autograd.tensor(a, device="cuda") for a in (tokens, positions)]
+        inputs.append(autograd.tensor(mask.astype(dtype), device="cuda"))
+        y = autograd.tensor(y, device="cuda")
+        opt = optim.AdamW(model.parameters())
+        opt.zero_grad()
+        out = model(*inputs)
+        nn.functional.cross_entropy(out.reshape(-1, out.shape[-1]), y.reshape(-1)).backward()
+        opt.step()
+    finally:
+        workloads.GPT.clear()
+        workloads.GPT.update(saved)
+    F = nn.functional
+    x = autograd.tensor(rng.standard_normal((3, 4, 5)).astype(dtype), device="cuda",
+                        requires_grad=True)
+    for index_dtype in (np.int64, np.int32):
+        i = autograd.tensor(np.array([2, 0, 2], index_dtype), device="cuda")
+        parts = [x[1:, ::2, None], x[i], x[:, i], x[i, 1, [0, 4, 4]], x.transpose(0, 2),
+                 x.flip(1), x.permute(2, 0, 1), autograd.cat([x, x], 1),
+                 autograd.stack([x, x], 0).sum(0), x.tril(), x.triu(1), x.softmax(0),
+                 x.log_softmax(1), F.dropout(x, 0.3), x.roll(1, 2), F.gelu(x),
+                 F.gelu(x, approximate="tanh"), x.masked_fill(x > 0, 0.0),
+                 F.embedding(i, x[0]), x[x > 0]]
+        q = x[:2, :, :3].reshape(2, 1, 4, 3)
+        allowed = autograd.tensor(np.tril(np.ones((4, 4), bool)), device="cuda")
+        parts.append(F.scaled_dot_product_attention(q, q, q, attn_mask=allowed))
+        parts.append(F.scaled_dot_product_attention(q, q, q, is_causal=True))
+        sum(p.sum() for p in parts).backward()
+        with autograd.no_grad():
+            z = x.detach() * 1
+            z[0:2] = 1.0
+            z[z > 0] = 2.0
+            z[i, 1] = x.detach()[0, 0, :1]
 
 
 def _row(name: str, results: dict, unit: str) -> list:

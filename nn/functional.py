@@ -340,7 +340,7 @@ def interpolate(input: Tensor, size=None, scale_factor=None, mode: str = "neares
     if x.dtype.kind != "f":
         raise TypeError(f"{op}: mode {mode!r} expects a floating point input, got {x.dtype}")
     corners = bool(align_corners)
-    mats = [from_numpy(ops.linear_matrix(n, m, corners, f, x.dtype))
+    mats = [from_numpy(ops.linear_matrix(n, m, corners, f, x.dtype)).to(x.device)
             for n, m, f in zip(x.shape[2:], out, scales)]
     if mode == "linear":
         return x @ mats[0].mT
@@ -444,7 +444,7 @@ def avg_pool2d(input: Tensor, kernel_size, stride=None, padding=0,
         oh, ow = sums.shape[2:]
         div = np.outer(_avg_divisor(h, oh, geom.kh, geom.sh, geom.ph, count_include_pad),
                        _avg_divisor(w, ow, geom.kw, geom.sw, geom.pw, count_include_pad))
-        out = sums / from_numpy(div.astype(x4.dtype))
+        out = sums / from_numpy(div.astype(x4.dtype)).to(x4.device)
     else:
         out = ops.avg_pool2d(x4, geom, count_include_pad)
     return out.squeeze(0) if unbatched else out
@@ -714,6 +714,11 @@ def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False
     n, c, h, w = x4.shape
     rows, cols = _bin_index(h, oh), _bin_index(w, ow)
     kh, kw = rows.shape[1], cols.shape[1]
+    if x4.is_cuda:
+        out, idx = _adaptive_max_on_device(x4, rows, cols)
+        if not return_indices:
+            return out.squeeze(0) if unbatched else out
+        return (out.squeeze(0), idx.squeeze(0)) if unbatched else (out, idx)
     windows = x4.numpy()[:, :, rows[:, :, None, None], cols[None, None, :, :]]
     windows = windows.transpose(0, 1, 2, 4, 3, 5).reshape(n, c, oh, ow, kh * kw)
     best = windows.argmax(-1)  # first maximum; NaN counts as the maximum
@@ -728,6 +733,20 @@ def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False
     return (out.squeeze(0), idx.squeeze(0)) if unbatched else (out, idx)
 
 
+def _adaptive_max_on_device(x4: Tensor, rows: np.ndarray, cols: np.ndarray) -> tuple:
+    """adaptive_max_pool2d of a tensor on a device, in tensor ops that run there: the bins
+    gathered by indexing, their max (the first maximum, as the CPU path), and the plane index
+    of each from the bins' start and the position of the max (a short bin's padding repeats
+    its first position, which an earlier maximum always wins)."""
+    n, c, _, w = x4.shape
+    (oh, kh), (ow, kw) = rows.shape, cols.shape
+    windows = x4[:, :, rows[:, :, None, None], cols[None, None, :, :]]  # (N, C, OH, KH, OW, KW)
+    values, best = windows.permute(0, 1, 2, 4, 3, 5).reshape(n, c, oh, ow, kh * kw).max(-1)
+    start_h = Tensor(rows[:, :1].copy()).to(x4.device)  # (OH, 1)
+    start_w = Tensor(cols[:, 0].copy()).to(x4.device)  # (OW,)
+    return values, (start_h + best // kw) * w + (start_w + best % kw)
+
+
 def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
     """Average (N, C, H, W) or (C, H, W) input into output_size (int, pair, None keeps that
     dim) bins, with PyTorch's bin edges: out = A_h @ x @ A_w^T for averaging matrices A."""
@@ -739,8 +758,8 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:
         n, c = x4.shape[:2]
         out = x4.reshape(n, c, oh, h // oh, ow, w // ow).mean((3, 5))
     else:
-        ah = from_numpy(_adaptive_matrix(h, oh, x4.dtype))
-        awt = from_numpy(_adaptive_matrix(w, ow, x4.dtype).T.copy())
+        ah = from_numpy(_adaptive_matrix(h, oh, x4.dtype)).to(x4.device)
+        awt = from_numpy(_adaptive_matrix(w, ow, x4.dtype).T.copy()).to(x4.device)
         out = ah @ (x4 @ awt)
     return out.squeeze(0) if unbatched else out
 
@@ -1077,7 +1096,7 @@ def kl_div(input: Tensor, target: Tensor, size_average=None, reduce=None,
     if log_target:
         loss = y.exp() * (y - x)
     else:
-        zero = from_numpy(_zero_mask(y.data, x.dtype))  # xlogy: 0 log 0 = 0
+        zero = Tensor.wrap(_zero_mask(y.data, x.dtype))  # xlogy: 0 log 0 = 0 (y's device)
         loss = y * ((y + zero).log() - x)
     if reduction == "batchmean":
         return loss.sum() / (x.shape[0] if x.ndim else 1)
@@ -1177,9 +1196,9 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     loss = _weighted_reduce(per, w, reduction, shape, op)
     if label_smoothing == 0:
         return loss
-    class_w = (from_numpy(np.ones(c, rows.dtype)) if weight is None
+    class_w = (from_numpy(np.ones(c, rows.dtype)).to(rows.device) if weight is None
                else weight.astype(rows.dtype))
-    valid = from_numpy(_valid_rows(t, ignore_index, rows.dtype))
+    valid = Tensor.wrap(_valid_rows(t, ignore_index, rows.dtype))  # on the target's device
     smooth = -(rows.log_softmax(1) * class_w).sum(1) * valid
     smooth = _weighted_reduce(smooth, w, reduction, shape, op)
     return (1 - label_smoothing) * loss + smooth * (label_smoothing / c)
@@ -1216,7 +1235,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
                         f"{target.dtype}")
     rows, t, shape = _class_rows(x, target, op)
     safe, w = _class_weights(t, rows.shape[1], weight, ignore_index, rows.dtype, op, x.shape)
-    per = -rows[np.arange(rows.shape[0]), safe] * from_numpy(w)
+    per = -rows[np.arange(rows.shape[0]), safe] * Tensor.wrap(w)  # w: on the target's device
     return _weighted_reduce(per, w, reduction, shape, op)
 
 

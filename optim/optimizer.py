@@ -24,6 +24,7 @@ import numpy as np
 
 from autograd import Tensor, enable_grad, no_grad, trace
 from autograd.kernels import backend_module
+from autograd.kernels.cuda.array import CudaArray, from_host
 
 __all__ = ["Optimizer"]
 
@@ -248,7 +249,7 @@ class Optimizer:
 
 
 def _copy_value(value: Any) -> Any:
-    return value.copy() if isinstance(value, np.ndarray) else copy.deepcopy(value)
+    return value.copy() if isinstance(value, np.ndarray | CudaArray) else copy.deepcopy(value)
 
 
 # Per-parameter buffers of the optimisers here (and PyTorch's): arrays of the parameter's
@@ -283,7 +284,7 @@ def _restore_value(name: str, value: Any, param: np.ndarray, where: str) -> Any:
         return _restore_scalar(name, value, where)
     if value is None and name == "momentum_buffer":
         return None
-    if isinstance(value, np.ndarray):
+    if isinstance(value, np.ndarray | CudaArray):
         if value.shape != param.shape:
             raise ValueError(f"load_state_dict: '{name}' of {where} has shape {value.shape}, "
                              f"but the parameter has shape {param.shape}")
@@ -292,6 +293,11 @@ def _restore_value(name: str, value: Any, param: np.ndarray, where: str) -> Any:
                              f"optimiser state must be real floating point (the parameter is "
                              f"{param.dtype})")
         dtype = param.dtype if param.dtype.kind == "f" else value.dtype
+        if isinstance(param, CudaArray):  # the state lives on its parameter's device
+            return value.astype(dtype) if isinstance(value, CudaArray) else \
+                from_host(np.array(value, dtype=dtype, order="C"))
+        if isinstance(value, CudaArray):
+            value = value.get()
         return np.array(value, dtype=dtype, order="C")
     if name in _BUFFERS:
         raise ValueError(f"load_state_dict: '{name}' of {where} must be an array of shape "

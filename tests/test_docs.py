@@ -120,7 +120,6 @@ def test_readme_links_the_documentation():
 # a probe stops raising, the feature landed and the guide must move it up
 NOT_THERE_YET = {
     "layers": "import nn; nn.TransformerDecoderLayer",
-    "gpu-index": "import autograd.kernels.cuda.index",  # cuda indexing / gather kernels
 }
 
 

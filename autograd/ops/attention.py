@@ -24,12 +24,16 @@ import numpy as np
 from .. import kernels as K
 from ..function import Function
 from ..grad_mode import is_grad_enabled
+from ..kernels.cuda.array import from_host, kernel
 from ..wrap import wrap
+from .device import on_cuda
 
 
 def _softmax_rows(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Stable softmax along the last axis; rows that are all -inf give 0. Returns (P, dead)
     where dead marks (keepdims) the fully masked rows."""
+    if on_cuda(s):  # one launch on the device
+        return kernel("attention", "softmax_rows")(s)
     m = s.max(axis=-1, keepdims=True)
     dead = np.isneginf(m)
     e = np.exp(s - np.where(dead, 0, m))
@@ -45,17 +49,20 @@ class ScaledDotProductAttention(Function):
     save_inputs = True
 
     def forward(self, q, k, v, *mask, allowed=None, keep=None, scale: float = 1.0):
+        if on_cuda(q):  # the causal mask and the dropout mask are drawn on the CPU
+            allowed = from_host(allowed) if isinstance(allowed, np.ndarray) else allowed
+            keep = from_host(keep) if isinstance(keep, np.ndarray) else keep
         kt = np.swapaxes(k, -1, -2)
         # K.matmul: BLAS, or numbagrad's gemm where the gemm_matmul policy says
         s = K.matmul(q, kt) * q.dtype.type(scale)
         if mask:
             s = s + mask[0]
         if allowed is not None:
-            s = np.where(allowed, s, -np.inf).astype(q.dtype, copy=False)
+            s = np.where(allowed, s, q.dtype.type(-np.inf)).astype(q.dtype, copy=False)
         p, dead = _softmax_rows(s)
         self.scale, self.allowed, self.keep = scale, allowed, keep
         self.p = p.astype(q.dtype, copy=False)
-        self.dead = dead if dead.any() else None
+        self.dead = dead if on_cuda(dead) or dead.any() else None  # cuda: no sync for any()
         pd = self.p if keep is None else self.p * keep
         return K.matmul(pd, v).astype(q.dtype, copy=False)
 

@@ -117,7 +117,7 @@ class RoundedDiv(_Binary):
 
     def backward(self, g):
         sa, sb = self.shapes
-        return wrap(np.zeros(sa, g.dtype)), wrap(np.zeros(sb, g.dtype))
+        return wrap(np.zeros_like(g.data, shape=sa)), wrap(np.zeros_like(g.data, shape=sb))
 
 
 def _binary_method(name: str, op: type, doc: str, *, reflected: str | None = None,

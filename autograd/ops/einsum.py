@@ -58,7 +58,9 @@ class Einsum(Function):
         self.ins, self.out = ins, out
         self.shapes = [a.shape for a in arrays]
         try:
-            return np.asarray(np.einsum(",".join(ins) + "->" + out, *arrays))
+            res = np.einsum(",".join(ins) + "->" + out, *arrays)
+            return res if hasattr(res, "shape") and not isinstance(res, np.generic) \
+                else np.asarray(res)  # numpy's scalars as 0-d arrays; a cuda array as is
         except ValueError as e:
             raise RuntimeError(f"einsum: {','.join(ins)}->{out} with shapes "
                                f"{[tuple(s) for s in self.shapes]}: {e}") from None

@@ -35,7 +35,7 @@ class ScatterAddInto(Function):
 
     def forward(self, src, index, dim, shape):
         self.index, self.dim = index, dim
-        out = np.zeros(shape, dtype=src.dtype)
+        out = np.zeros_like(src, shape=shape)  # on src's device (cuda: index.py's scatter-add)
         np.add.at(out, along(index, dim), src)
         return out
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..function import Function
+from .device import on_cuda
 
 
 def is_basic(idx) -> bool:
@@ -32,6 +33,8 @@ def torch_parts(idx) -> tuple:
     result (no int-like entries, no None)."""
     if type(idx) is int or type(idx) is slice:  # the common case
         return idx, None
+    if idx is None:  # x[None]: a new leading dim (a bare None basic would mean "no step")
+        return (None,), None
     items = idx if isinstance(idx, tuple) else (idx,)
     arrays = [isinstance(i, np.ndarray) and not _is_int(i) for i in items]
     if not any(arrays):
@@ -73,6 +76,8 @@ def view_of(x: np.ndarray, idx) -> tuple:
 
 def check_index(x: np.ndarray, idx):
     """x[idx] with PyTorch's rules (see `torch_parts`)."""
+    if on_cuda(x):  # the device's gather, PyTorch's rule in one step (cuda index arrays too)
+        return x[idx]
     view, advanced = view_of(x, idx)
     if advanced is None:
         return view
@@ -96,9 +101,11 @@ class IndexAdd(Function):
 
     def forward(self, g, idx, shape):
         self.idx = idx
-        out = np.zeros(shape, dtype=g.dtype)
+        out = np.zeros_like(g, shape=shape)  # on g's device
         basic, advanced = torch_parts(idx)
-        if advanced is None:
+        if on_cuda(g):  # the device's scatter-add, PyTorch's rule in one step
+            np.add.at(out, idx, g)
+        elif advanced is None:
             out[basic] = g
         else:  # repeated indices accumulate; the basic step is a view into out
             np.add.at(out if basic is None else out[basic], advanced, g)
@@ -110,6 +117,9 @@ class IndexAdd(Function):
 
 def put(x: np.ndarray, idx, v: np.ndarray) -> None:
     """x[idx] = v in place, with an error that names the op and both shapes."""
+    if on_cuda(x):  # a cuda array has no views: its own indexed assignment, in one step
+        x[idx] = v
+        return
     try:
         basic, advanced = torch_parts(idx)
         if advanced is None:
@@ -129,7 +139,7 @@ class IndexPut(Function):
         self.idx, self.v_shape = idx, v.shape
         out = x.copy()
         put(out, idx, v)
-        self.keep = np.ones(x.shape, dtype=x.dtype)
+        self.keep = np.ones_like(x)  # on x's device
         put(self.keep, idx, np.zeros((), x.dtype))
         return out
 

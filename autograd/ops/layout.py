@@ -179,10 +179,12 @@ class DiagonalScatter(Function):
     def forward(self, g, args, shape):
         self.args = args
         offset, dim1, dim2 = args
-        out = np.zeros(shape, dtype=g.dtype)
+        out = np.zeros_like(g, shape=shape)  # on g's device
         moved = np.moveaxis(out, (dim1, dim2), (-2, -1))  # a view: writes reach out
         rows, cols = _diag_positions(moved.shape[-2:], offset)
         moved[..., rows, cols] = g
+        if not isinstance(out, np.ndarray):  # a cuda moveaxis is a copy: move it back
+            out = np.moveaxis(moved, (-2, -1), (dim1, dim2))
         return out
 
     def backward(self, gg):

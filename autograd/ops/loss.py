@@ -11,7 +11,9 @@ import numpy as np
 from .. import kernels as K
 from ..function import Function
 from ..grad_mode import is_grad_enabled
+from ..kernels.cuda.array import from_host
 from ..wrap import wrap
+from .device import on_cuda
 
 
 class CrossEntropyIndex(Function):
@@ -31,8 +33,10 @@ class CrossEntropyIndex(Function):
         scale = g * wrap(self.row_weight)
         if is_grad_enabled():  # create_graph: softmax recomputed from x, differentiably
             (x,) = self.inputs
-            onehot = np.zeros(x.shape, dtype=x.dtype)
-            onehot[np.arange(x.shape[0]), self.target] = 1
+            classes = np.arange(x.shape[1])
+            if on_cuda(x.data):
+                classes = from_host(classes)
+            onehot = (self.target.reshape(-1, 1) == classes).astype(x.dtype)
             return scale.unsqueeze(1) * (x.softmax(1) - wrap(onehot))
         return wrap(K.cross_entropy_backward(self.probs, self.target, scale.data))
 

@@ -110,7 +110,7 @@ class Prod(_Reduce):
 
     def forward(self, x, dim=None, keepdim=False):
         axes = self.setup(x, dim, keepdim)
-        return np.asarray(K.prod(x, axes, keepdim))
+        return _array(K.prod(x, axes, keepdim))
 
     def backward(self, g):
         (x,) = self.inputs
@@ -121,14 +121,26 @@ class Prod(_Reduce):
         return gk * _product_of_others(x.data, self.axes)
 
 
+def _array(r):
+    """A kernel's result as an array: numpy's 0-d scalars wrapped, arrays (a cuda array
+    included: np.asarray would refuse it) as they are."""
+    return np.asarray(r) if isinstance(r, np.generic | int | float) else r
+
+
 def _product_of_others(x: np.ndarray, axes) -> np.ndarray:
     """For each element, the product of the other elements of its reduction group."""
     axes = tuple(range(x.ndim)) if axes is None else axes
     rest = [i for i in range(x.ndim) if i not in axes]
     moved = np.transpose(x, rest + list(axes))
     flat = moved.reshape(int(np.prod([x.shape[i] for i in rest])), -1)
-    before = np.cumprod(np.concatenate([np.ones_like(flat[:, :1]), flat[:, :-1]], 1), 1)
-    after = np.cumprod(np.concatenate([np.ones_like(flat[:, :1]), flat[:, :0:-1]], 1), 1)[:, ::-1]
+    n = flat.shape[1]
+    first, rev = np.arange(n), np.arange(n - 1, -1, -1)
+    # exclusive running products from the left and from the right, written with numpy
+    # functions that cuda arrays have too (pad, cumprod, take)
+    before = np.take(np.cumprod(np.pad(flat, ((0, 0), (1, 0)), constant_values=1), 1), first,
+                     axis=1)
+    after = np.take(np.cumprod(np.pad(np.take(flat, rev, axis=1), ((0, 0), (1, 0)),
+                                      constant_values=1), 1), rev, axis=1)
     others = (before * after).reshape(moved.shape)
     return np.transpose(others, np.argsort(rest + list(axes)))
 
@@ -174,7 +186,7 @@ class Norm(_Reduce):
                                f"{x.shape}): max/min have no identity")
         a = K.absolute(x)
         if p == 2:
-            out = K.sqrt(np.asarray(K.sum(K.mul(x, x), axes, keepdim)))
+            out = K.sqrt(_array(K.sum(K.mul(x, x), axes, keepdim)))
         elif p == np.inf:
             out = K.amax(a, axes, keepdim)
         elif p == -np.inf:
@@ -185,14 +197,14 @@ class Norm(_Reduce):
             out = K.sum(a, axes, keepdim)
         else:
             q = x.dtype.type(p)
-            out = K.power(np.asarray(K.sum(K.power(a, q), axes, keepdim)), 1 / q)
-        return np.asarray(out, dtype=x.dtype)
+            out = K.power(_array(K.sum(K.power(a, q), axes, keepdim)), 1 / q)
+        return _array(out).astype(x.dtype, copy=False)
 
     def backward(self, g):
         (x,) = self.inputs
         p = self.p
         if p == 0:
-            return _const(np.zeros(x.shape, dtype=g.dtype))
+            return _const(np.zeros_like(x.data, dtype=g.dtype))
         gk = self.expand_grad(g)
         sign = np.sign(x.data)
         if p == 1:

@@ -16,7 +16,7 @@ from .registry import elementwise, method
 
 
 def _zeros(g):
-    return wrap(np.zeros(g.shape, dtype=g.dtype))
+    return wrap(np.zeros_like(g.data))  # on g's device
 
 
 def _no_bool(op: str, x: np.ndarray) -> None:

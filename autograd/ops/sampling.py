@@ -6,8 +6,10 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes
+from ..kernels.cuda.array import from_host
 from ..random import generator as _generator
 from ..wrap import is_tensor, wrap
+from .device import on_cuda
 from .registry import function, method
 
 
@@ -37,14 +39,20 @@ def multinomial(self, num_samples: int, replacement: bool = False, *, generator=
                            f"prob_dist.size(-1) ({n}) samples without replacement")
     rng = _generator(generator)
     p = rows / rows.sum(axis=1, keepdims=True)
+    device = on_cuda(w)  # the draws come from the CPU generator, then go to the device
     if replacement:
         cdf = np.cumsum(p, axis=1)
-        u = rng.random((rows.shape[0], num_samples)) * cdf[:, -1:]
-        out = np.stack([np.searchsorted(c, r, side="right") for c, r in zip(cdf, u)])
+        u = rng.random((rows.shape[0], num_samples))
+        u = (from_host(u) if device else u) * cdf[:, -1:]
+        if device:  # searchsorted(side="right"): how many cdf entries are <= u
+            out = np.sum(cdf[:, None, :] <= u[:, :, None], axis=-1)
+        else:
+            out = np.stack([np.searchsorted(c, r, side="right") for c, r in zip(cdf, u)])
         out = np.minimum(out, n - 1)
     else:  # exponential race: the k smallest of e_i / p_i are a draw without replacement
+        e = rng.exponential(size=rows.shape)
         with np.errstate(divide="ignore"):
-            keys = rng.exponential(size=rows.shape) / p
+            keys = (from_host(e) if device else e) / p
         out = np.argsort(keys, axis=1, kind="stable")[:, :num_samples]
     out = out.astype(np.int64)
     return wrap(out[0] if w.ndim == 1 else out)
@@ -61,6 +69,8 @@ def bernoulli(self, p=None, *, generator=None):
     if (prob < 0).any() or (prob > 1).any() or np.isnan(prob).any():
         raise RuntimeError("bernoulli: expected every probability in [0, 1]")
     u = _generator(generator).random(self.shape)
+    if on_cuda(prob):
+        u = from_host(u)  # the CPU generator's draws (seeded alike on both devices)
     return wrap((u < prob).astype(self.data.dtype))
 
 

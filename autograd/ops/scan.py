@@ -11,8 +11,10 @@ from collections import namedtuple
 import numpy as np
 
 from ..function import Function
+from ..kernels.cuda.array import from_host
 from ..wrap import wrap
 from .binary import Where, _const
+from .device import on_cuda
 from .gather import Gather
 from .reduce import normalize_dims
 from .registry import method
@@ -84,11 +86,13 @@ class CumProd(Function):
             return RevCumSum.apply(g * self.output(), axis=self.axis) / x
         n = x.shape[self.axis]
         xt, gt = x.transpose(self.axis, -1), g.transpose(self.axis, -1)
-        eye = np.eye(n, dtype=bool)
+        eye, triu = np.eye(n, dtype=bool), np.triu(np.ones((n, n), dtype=x.dtype))
+        if on_cuda(x.data):
+            eye, triu = from_host(eye), from_host(triu)
         rows = Where.apply(_const(np.ones((), x.dtype)), xt.unsqueeze(-2).expand(
             *xt.shape[:-1], n, n), cond=eye)  # rows[..., i, k] = x_k, with x_i -> 1
         others = CumProd.apply(rows, axis=rows.ndim - 1)
-        mask = _const(np.triu(np.ones((n, n), dtype=x.dtype)))  # j >= i
+        mask = _const(triu)  # j >= i
         return (gt.unsqueeze(-2) * others * mask).sum(-1).transpose(self.axis, -1)
 
 
@@ -108,6 +112,8 @@ def _cum_extreme(op: str, self, dim, better):
     shape = [1] * x.ndim
     shape[axis] = x.shape[axis]
     pos = np.arange(x.shape[axis]).reshape(shape)
+    if on_cuda(x):
+        pos = from_host(pos)
     with np.errstate(invalid="ignore"):
         hit = (x == values) | (np.isnan(x) if x.dtype.kind == "f" else False)
     indices = np.maximum.accumulate(np.where(hit, pos, 0), axis=axis).astype(np.int64)
@@ -151,6 +157,8 @@ class LogCumSumExp(Function):
         gt = g.transpose(self.axis, -1)
         diff = xt.unsqueeze(-1) - ot.unsqueeze(-2)  # [..., i, j] = x_i - out_j
         keep = np.triu(np.ones((n, n), dtype=bool))
+        if on_cuda(x.data):
+            keep = from_host(keep)
         weight = Where.apply(diff, _const(np.asarray(-np.inf, x.dtype)), cond=keep).exp()
         return (weight * gt.unsqueeze(-2)).sum(-1).transpose(self.axis, -1)
 

@@ -40,7 +40,8 @@ def median(self, dim=None, keepdim: bool = False):
                                          else np.float32))
         flat = self.reshape(-1)
         idx = _median_index(x.reshape(-1), 0)
-        return SelectAlong.apply(flat, index=np.asarray(idx), dim=0, keepdim=False)
+        idx = np.asarray(idx) if isinstance(idx, np.generic | int) else idx  # cuda: as is
+        return SelectAlong.apply(flat, index=idx, dim=0, keepdim=False)
     if x.ndim == 0:
         normalize_dims("median", dim, 0)
         return MedianResult(self.clone(), wrap(np.zeros((), np.int64)))
@@ -67,7 +68,10 @@ def aminmax(self, *, dim=None, keepdim: bool = False):
 def count_nonzero(self, dim=None):
     """The number of non-zero elements (over dim: an int or a tuple of ints), as int64."""
     axes = normalize_dims("count_nonzero", dim, self.ndim)
-    return wrap(np.asarray(np.count_nonzero(self.data, axis=axes), dtype=np.int64))
+    count = np.count_nonzero(self.data, axis=axes)
+    if isinstance(count, int | np.generic):
+        return wrap(np.asarray(count, dtype=np.int64))
+    return wrap(count.astype(np.int64, copy=False))  # a numpy or a cuda array
 
 
 def _moments(op: str, input, dim, unbiased, keepdim, correction, std: bool):

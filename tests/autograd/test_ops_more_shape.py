@@ -174,3 +174,14 @@ def test_bad_inputs_raise_naming_the_op():
     with pytest.raises(RuntimeError, match="einsum: the gradient of an operand with a "
                                            "repeated subscript"):
         autograd.einsum("ii->i", autograd.eye(2).requires_grad_()).sum().backward()
+
+
+def test_index_with_a_bare_none_adds_a_leading_dim():
+    """x[None] is (1, ...) as in PyTorch (it used to return x itself), with its gradient."""
+    x = autograd.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    y = x[None]
+    assert y.shape == (1, 2, 3)
+    np.testing.assert_array_equal(y.detach().numpy()[0], x.detach().numpy())
+    (y * autograd.tensor(np.arange(6.0).reshape(1, 2, 3))).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.arange(6.0).reshape(2, 3))
+    assert gradcheck(lambda t: t[None] * 2, (x,))

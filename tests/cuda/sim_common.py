@@ -8,7 +8,7 @@ import numpy as np
 import autograd
 
 # On the simulator through test_simulator.py; on a real GPU with NUMBAGRAD_TEST_ON_GPU=1 (the
-# same checks then run the compiled kernels: see docs/gpu.md).
+# same checks then run the compiled kernels: see the GPU section of docs/api.md).
 assert (os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
         or os.environ.get("NUMBAGRAD_TEST_ON_GPU") == "1"), "run through tests/cuda/test_simulator.py"
 assert autograd.cuda.is_available()

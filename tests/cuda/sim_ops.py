@@ -113,6 +113,15 @@ MATMULS = {
     "matvec": ((5, 6), (6,), lambda a, b: a @ b),
     "vecmat": ((6,), (6, 5), lambda a, b: a @ b),
     "linear": ((4, 6), (5, 6), lambda x, w: nn.functional.linear(x, w)),
+    # several simulator tiles (8 x 8 outputs, 4 along k) with ragged edges in m, n and k
+    "several_tiles": ((21, 13), (13, 19), lambda a, b: a @ b),
+    "linear_several_tiles": ((21, 13), (19, 13), lambda x, w: nn.functional.linear(x, w)),
+    "attention_scores": ((2, 3, 9, 5), (2, 3, 9, 5), lambda q, k: q @ k.mT),
+    "broadcast_weight": ((3, 9, 5), (5, 10), lambda a, b: a @ b),
+    "one_by_one": ((1, 1), (1, 1), lambda a, b: a @ b),
+    "row_times_column": ((1, 7), (7, 1), lambda a, b: a @ b),
+    "outer_k1": ((6, 1), (1, 7), lambda a, b: a @ b),
+    "k_zero": ((3, 0), (0, 4), lambda a, b: a @ b),
 }
 
 
@@ -125,6 +134,83 @@ def test_matmul(name: str) -> None:
 def test_matmul_float64() -> None:
     a, b = np.random.default_rng(2).standard_normal((2, 5, 6, 7))
     check_op(lambda x, y: x @ y.mT, a, b, rtol=1e-12, atol=1e-12)
+
+
+GEMM_SHAPES = [(1, 1, 1), (3, 5, 7), (1, 9, 6), (6, 9, 1), (19, 9, 17)]  # (m, k, n)
+
+
+def _gemm(a: np.ndarray, b: np.ndarray, trans_a: bool, trans_b: bool, config: str,
+          out=None) -> np.ndarray:
+    from autograd.kernels.cuda import linalg, runtime
+    got = linalg.gemm(runtime.to_device(a), runtime.to_device(b), trans_a, trans_b, out=out,
+                      config=config)
+    return runtime.to_host(got)
+
+
+@pytest.mark.parametrize("config", ["large", "medium", "small"])
+def test_gemm_each_configuration_edges_and_transposes(config: str) -> None:
+    """Every tile configuration (the GPU's three, at simulator sizes) on shapes below one
+    tile, of one row or column, and across several ragged tiles, in every layout."""
+    rng = np.random.default_rng(3)
+    for m, k, n in GEMM_SHAPES:
+        for ta, tb in ((False, False), (True, False), (False, True), (True, True)):
+            a = rng.standard_normal((k, m) if ta else (m, k)).astype(np.float32)
+            b = rng.standard_normal((n, k) if tb else (k, n)).astype(np.float32)
+            want = (a.T if ta else a).astype(np.float64) @ (b.T if tb else b)
+            close(_gemm(a, b, ta, tb, config), want, rtol=1e-4, atol=1e-5)
+    a, b = rng.standard_normal((9, 19)), rng.standard_normal((17, 9))  # float64, both T
+    close(_gemm(a, b, True, True, config), a.T @ b.T, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("config", ["large", "medium", "small"])
+def test_gemm_each_configuration_batch_broadcast_and_empty_k(config: str) -> None:
+    rng = np.random.default_rng(4)
+    a = rng.standard_normal((3, 10, 6)).astype(np.float32)
+    w = rng.standard_normal((9, 6)).astype(np.float32)     # shared by the batch: stride 0
+    close(_gemm(a, w, False, True, config), a @ w.T, rtol=1e-4, atol=1e-5)
+    close(_gemm(w, a, False, True, config), w @ a.transpose(0, 2, 1), rtol=1e-4, atol=1e-5)
+    from autograd.kernels.cuda import runtime
+    out = runtime.full((3, 10, 9), 7.0, np.float32)         # k == 0: zeros, written into out
+    got = _gemm(np.ones((3, 10, 0), np.float32), np.ones((0, 9), np.float32), False, False,
+                config, out=out)
+    np.testing.assert_array_equal(got, np.zeros((3, 10, 9), np.float32))
+
+
+def test_gemm_batch_beyond_the_grid_limit_runs_in_chunks(monkeypatch) -> None:
+    """A batch above the grid's z limit (65535 on a GPU; 2 here) launches in chunks, each
+    reading its own slice of the operands (none for a broadcast one); too many column blocks
+    for the grid's y limit raise, naming the shapes."""
+    from autograd.kernels.cuda import linalg
+    monkeypatch.setattr(linalg, "MAX_GRID_YZ", 2)
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal((5, 6, 3)).astype(np.float32)
+    b = rng.standard_normal((5, 3, 4)).astype(np.float32)
+    w = rng.standard_normal((3, 4)).astype(np.float32)
+    close(_gemm(a, b, False, False, "small"), a @ b, rtol=1e-4, atol=1e-5)
+    close(_gemm(a, w, False, False, "small"), a @ w, rtol=1e-4, atol=1e-5)
+    bn = linalg.CONFIGS["small"][1]  # 4 on the simulator, 16 on a GPU
+    with pytest.raises(ValueError, match=rf"{2 * bn + 1} output columns need 3 blocks of {bn}"
+                                         r".*\(6, 3\)"):
+        _gemm(np.ones((6, 3), np.float32), np.ones((3, 2 * bn + 1), np.float32), False, False,
+              "small")
+
+
+def test_gemm_configuration_chosen_by_output_size() -> None:
+    """With 8 multiprocessors (what the simulator pretends to have): the largest tile once it
+    gives each a block (float32 only), the medium one while a quarter get one, else 16 x 16
+    (the tiles are the simulator's or the GPU's, whichever runs this)."""
+    from autograd.kernels.cuda.linalg import CONFIGS, SIM_SMS, choose
+    assert SIM_SMS == 8
+    lm, ln = CONFIGS["large"][:2]
+    mm, mn = CONFIGS["medium"][:2]
+    assert choose(4 * lm, 2 * ln, 1, np.float32, sms=8) == "large"        # 4 x 2 blocks
+    assert choose(4 * lm, 2 * ln, 1, np.float64, sms=8) == "medium"       # never the largest
+    assert choose(4 * lm, ln, 1, np.float32, sms=8) == "medium"           # 4 large blocks
+    assert choose(mm, mn, 2, np.float32, sms=8) == "medium"               # the batch counts
+    assert choose(mm, mn // 2, 1, np.float32, sms=8) == "small"           # one medium block
+    assert choose(1, 1, 1, np.float32, sms=8) == "small"
+    with pytest.raises(ValueError, match="config must be one of"):
+        _gemm(np.ones((2, 2), np.float32), np.ones((2, 2), np.float32), False, False, "huge")
 
 
 @pytest.mark.parametrize("fn", ["softmax", "log_softmax"])

@@ -21,7 +21,7 @@ import sys
 
 import numpy as np
 
-__all__ = ["DEVICE", "CudaArray", "device_error", "device_mismatch", "from_host",
+__all__ = ["DEVICE", "CudaArray", "device_error", "device_mismatch", "from_host", "kernel",
            "mixed_devices", "on_device"]
 
 DEVICE = "cuda:0"
@@ -107,13 +107,16 @@ class CudaArray:
         runtime.fill(self, value)
 
     def __getitem__(self, index):
-        """Only the indexing that is a reshape: ``a[:, None]``, ``a[None]``, ``a[...]``."""
+        """x[index] with PyTorch's rule (ints, slices with steps, None, ..., integer and
+        boolean index arrays), as a new array: a cuda array has no views (index.py)."""
         items = index if isinstance(index, tuple) else (index,)
         if all(i is None or i is Ellipsis or (isinstance(i, slice) and i == slice(None))
                for i in items) \
                 and sum(i is Ellipsis for i in items) <= 1:
             shape, dims = [], list(self.shape)
             explicit = sum(i is not None and i is not Ellipsis for i in items)
+            if explicit > len(dims):
+                raise IndexError(f"too many indices for a cuda tensor of shape {self.shape}")
             for i in items:
                 if i is None:
                     shape.append(1)
@@ -124,8 +127,8 @@ class CudaArray:
                 else:
                     shape.append(dims.pop(0))
                     explicit -= 1
-            return self.reshape(tuple(shape + dims))
-        raise device_error(f"indexing (index {index!r}) of a {self._what()}")
+            return self.reshape(tuple(shape + dims))  # free: a reshape
+        return _module("index").take(self, index)
 
     def item(self):
         """The one element as a Python number: a copy to the host (a sync), as PyTorch's."""
@@ -135,16 +138,18 @@ class CudaArray:
         return self.get().reshape(()).item()
 
     def __setitem__(self, index, value) -> None:
-        if index is not Ellipsis and not (isinstance(index, slice) and index == slice(None)):
-            raise NotImplementedError(f"indexed assignment (index {index!r}) into a cuda "
-                                      f"tensor has no cuda kernel yet (device {DEVICE})")
+        """x[index] = value in place, PyTorch's rule (value broadcast to the indexed shape)."""
         runtime = _module("runtime")
-        if isinstance(value, CudaArray):
-            runtime.assign(self, value)
-        elif np.ndim(value) == 0 and not isinstance(value, np.ndarray | CudaArray):
-            runtime.fill(self, value)
-        else:
+        if index is Ellipsis or (isinstance(index, slice) and index == slice(None)):
+            if isinstance(value, CudaArray) and value.shape == self.shape:
+                runtime.assign(self, value)
+                return
+            if np.ndim(value) == 0 and not isinstance(value, CudaArray):
+                runtime.fill(self, value)
+                return
+        if isinstance(value, np.ndarray) and value.ndim:
             raise mixed_devices("setitem", DEVICE, "cpu")
+        _module("index").put(self, index, value)
 
     # ---- arithmetic: numpy's ufuncs, which `__array_ufunc__` sends to the cuda kernels -----
     def _k(self, name: str, *args, **kwargs):
@@ -179,6 +184,9 @@ class CudaArray:
         raise device_error(f"numpy.asarray / np.array of a {self._what()}")
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if method == "at" and ufunc is np.add and isinstance(inputs[0], CudaArray) \
+                and len(inputs) == 3:  # np.add.at(x, idx, v): the scatter-add, PyTorch's rule
+            return _module("index").put(inputs[0], inputs[1], inputs[2], accumulate=True)
         if any(isinstance(x, np.ndarray) and x.ndim for x in inputs):
             raise mixed_devices(f"{_op_name()} (numpy.{ufunc.__name__})", DEVICE, "cpu")
         out = kwargs.pop("out", None)
@@ -187,6 +195,10 @@ class CudaArray:
         if method == "__call__" and not kwargs and (out is None or isinstance(out, CudaArray)):
             ufuncs = _module("ufuncs")
             result = ufuncs.call(ufunc.__name__, inputs, out)
+            if result is not NotImplemented:
+                return result
+        if method != "__call__" and isinstance(out, CudaArray | None):
+            result = _module("ufuncs").method(ufunc.__name__, method, inputs, kwargs, out)
             if result is not NotImplemented:
                 return result
         raise device_error(f"numpy.{ufunc.__name__} on a {self._what()}")
@@ -242,11 +254,20 @@ class CudaArray:
     def min(self, axis=None, keepdims: bool = False, out=None):
         return self._k("amin", self, axis, keepdims, out=out)
 
+    def any(self, axis=None, keepdims: bool = False):
+        return np.any(self, axis=axis, keepdims=keepdims)
+
+    def all(self, axis=None, keepdims: bool = False):
+        return np.all(self, axis=axis, keepdims=keepdims)
+
     def __bool__(self):
         return bool(self.item())
 
     def __float__(self):
         return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
 
     def _what(self) -> str:
         return f"cuda array of shape {self.shape} and dtype {self.dtype}"
@@ -346,6 +367,12 @@ def from_host(a: np.ndarray) -> CudaArray:
     """A device copy of the numpy array `a` (`Tensor.to("cuda")`)."""
     runtime = _module("runtime")
     return runtime.to_device(a)
+
+
+def kernel(module: str, name: str):
+    """The function `name` of the cuda backend's module `module`: a cuda-only kernel that
+    an op calls on cuda arrays where its CPU path uses numpy directly (imports numba-cuda)."""
+    return getattr(_module(module), name)
 
 
 def _module(name: str):

@@ -372,7 +372,7 @@ def broadcast_to(x, shape):
     return res
 
 
-# ---- comparisons, sign, logical ops, where, transpose (numpy's ufuncs / functions on a
+# ---- comparisons, sign, logical ops, where (numpy's ufuncs / functions on a
 # CudaArray, see array.py; bool results) ----------------------------------------------------
 
 @cuda.jit(device=True)
@@ -495,21 +495,4 @@ def where(cond, a, b):
     (_, d1, d2, d3), strides = collapse(shape, [x.shape for x in ops])
     launch_1d(_where, res.size, *(x.dev for x in ops), res.dev, res.size, d1, d2, d3,
               *strides[0], *strides[1], *strides[2])
-    return res
-
-
-def transpose(x: CudaArray, axes=None) -> CudaArray:
-    """np.transpose(x, axes), materialised (a cuda array is always C-contiguous)."""
-    axes = tuple(reversed(range(x.ndim))) if axes is None else tuple(int(a) % max(x.ndim, 1)
-                                                                     for a in axes)
-    if sorted(axes) != list(range(x.ndim)):
-        raise ValueError(f"transpose: axes {axes} are not a permutation of {x.ndim} dims")
-    shape = tuple(x.shape[a] for a in axes)
-    own = contiguous_strides(x.shape, x.shape)
-    own = [s if s else (1 if n == 1 else 0) for s, n in zip(own, x.shape)]
-    res = empty(shape, x.dtype)
-    if res.size:
-        (_, d1, d2, d3), (sx,) = merge(shape, [[own[a] for a in axes]])
-        launch_1d(_BROADCAST[1], res.size, x.dev, res.dev, res.dev, res.size, d1, d2, d3, *sx,
-                  0, 0, 0, 0)
     return res

@@ -13,12 +13,7 @@ from numba import cuda
 
 from ..registry import register
 from .array import CudaArray
-from .runtime import empty, launch_1d, to_device
-
-
-def _around(shape: tuple, axis: int) -> tuple:
-    return (int(np.prod(shape[:axis], dtype=np.int64)), shape[axis],
-            int(np.prod(shape[axis + 1:], dtype=np.int64)))
+from .runtime import around, empty, launch_1d, to_device
 
 
 @cuda.jit(cache=True)
@@ -51,7 +46,7 @@ def arg_extreme(x: CudaArray, axis, keepdims: bool, largest: bool) -> CudaArray:
         flat = arg_extreme(x.reshape(x.size), 0, False, largest)
         return flat.reshape((1,) * x.ndim) if keepdims else flat.reshape(())
     axis = int(axis) % x.ndim
-    outer, n, inner = _around(x.shape, axis)
+    outer, n, inner = around(x.shape, axis)
     out = empty(x.shape[:axis] + (1,) + x.shape[axis + 1:], np.int64)
     launch_1d(_arg_extreme, outer * inner, x.dev, out.dev, outer, n, inner, largest)
     return out if keepdims else out.reshape(x.shape[:axis] + x.shape[axis + 1:])
@@ -92,7 +87,7 @@ def _along(a: CudaArray, idx: CudaArray, axis: int) -> tuple:
         raise NotImplementedError(f"take/put_along_axis on cuda: index of shape {idx.shape} "
                                   f"must match the array's shape {a.shape} but along axis "
                                   f"{axis} (no broadcasting on cuda yet)")
-    outer, n, inner = _around(a.shape, axis)
+    outer, n, inner = around(a.shape, axis)
     return outer, n, idx.shape[axis], inner
 
 

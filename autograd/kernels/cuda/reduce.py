@@ -16,6 +16,7 @@ import numpy as np
 from numba import cuda
 
 from ..registry import register
+from . import ufuncs
 from .array import CudaArray
 from .runtime import MAX_BLOCKS, THREADS, empty, launch, launch_1d
 
@@ -76,8 +77,27 @@ def _min(a, b):
     return a if (a < b or math.isnan(a)) else b
 
 
+@cuda.jit(device=True)
+def _mul(a, b):
+    return a * b
+
+
+@cuda.jit(device=True)
+def _or(a, b):
+    return a or b
+
+
+@cuda.jit(device=True)
+def _and(a, b):
+    return a and b
+
+
+# the ops without an initial value (prod, any, all) start from the first element; an empty
+# reduction never reaches their kernels (`reduce` fills in the identity)
 _OPS = {"sum": _kernels(_add, True), "amax": _kernels(_max, False),
-        "amin": _kernels(_min, False)}
+        "amin": _kernels(_min, False), "prod": _kernels(_mul, False),
+        "any": _kernels(_or, False), "all": _kernels(_and, False)}
+_IDENTITY = {"prod": 1, "any": False, "all": True}
 
 
 def _axes(axis, ndim: int) -> tuple:
@@ -110,9 +130,9 @@ def _sum_dtype(dtype: np.dtype) -> np.dtype:
 def _reduce_run(kernels, x: CudaArray, first: int, last: int, dtype) -> CudaArray:
     rows, partial = kernels
     shape = x.shape
-    outer = int(np.prod(shape[:first], dtype=np.int64))
-    r = int(np.prod(shape[first:last + 1], dtype=np.int64))
-    inner = int(np.prod(shape[last + 1:], dtype=np.int64))
+    outer = math.prod(shape[:first])
+    r = math.prod(shape[first:last + 1])
+    inner = math.prod(shape[last + 1:])
     out_shape = shape[:first] + (1,) * (last + 1 - first) + shape[last + 1:]
     res = empty(out_shape, dtype)
     if outer * inner == 1 and r > 4 * _PARTIALS:
@@ -127,16 +147,25 @@ def _reduce_run(kernels, x: CudaArray, first: int, last: int, dtype) -> CudaArra
 
 def reduce(name: str, x: CudaArray, axis=None, keepdims: bool = False, out=None):
     axes = _axes(axis, x.ndim)
-    if name != "sum" and any(x.shape[a] == 0 for a in axes):
+    empty_run = any(x.shape[a] == 0 for a in axes)
+    if name in ("amax", "amin") and empty_run:
         raise ValueError(f"{name}: zero-size array to reduction operation which has no "
                          f"identity (shape {x.shape})")
-    dtype = _sum_dtype(x.dtype) if name == "sum" else x.dtype
-    res = x.astype(dtype) if x.ndim == 0 else x
-    for first, last in _runs(axes):
-        res = _reduce_run(_OPS[name], res, first, last, dtype)
+    if name in ("any", "all"):
+        dtype = np.dtype(np.bool_)
+        x = x if x.dtype == np.bool_ else x.astype(np.bool_)
+    else:
+        dtype = _sum_dtype(x.dtype) if name in ("sum", "prod") else x.dtype
     kept = tuple(1 if i in axes else n for i, n in enumerate(x.shape))
     shape = kept if keepdims else tuple(n for i, n in enumerate(x.shape) if i not in axes)
-    res = res.reshape(shape)
+    if empty_run and name in _IDENTITY:
+        from .runtime import full
+        res = full(shape, _IDENTITY[name], dtype)
+    else:
+        res = x.astype(dtype) if x.ndim == 0 or x.dtype != dtype else x
+        for first, last in _runs(axes):
+            res = _reduce_run(_OPS[name], res, first, last, dtype)
+        res = res.reshape(shape)
     if out is not None:
         from .runtime import assign
         assign(out, res)
@@ -157,6 +186,31 @@ def amax(x, axis=None, keepdims=False, out=None):
 @register("cuda", "amin")
 def amin(x, axis=None, keepdims=False, out=None):
     return reduce("amin", x, axis, keepdims, out)
+
+
+@register("cuda", "prod")
+def prod(x, axis=None, keepdims=False, out=None):
+    return reduce("prod", x, axis, keepdims, out)
+
+
+def any_(x, axis=None, keepdims=False, out=None, **kwargs):
+    """np.any on a cuda array (the ops' truth tests: `Tensor.any`, a loss's input check)."""
+    return reduce("any", x, axis, keepdims, out)
+
+
+def all_(x, axis=None, keepdims=False, out=None, **kwargs):
+    return reduce("all", x, axis, keepdims, out)
+
+
+def count_nonzero(x, axis=None, keepdims=False):
+    """np.count_nonzero: the int64 sum of x != 0, on the device (a 0-d array for a
+    whole-array count, where numpy answers an int: no sync)."""
+    nonzero = x if x.dtype == np.bool_ else x.astype(np.bool_)
+    return reduce("sum", nonzero, axis, keepdims)
+
+
+ufuncs.FUNCTIONS.update({"any": any_, "all": all_, "count_nonzero": count_nonzero,
+                         "prod": prod, "amax": amax, "max": amax, "amin": amin, "min": amin})
 
 
 @register("cuda", "sum_to_shape")

@@ -9,6 +9,8 @@ themselves are the same code.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import config, cuda
 
@@ -62,6 +64,12 @@ def launch_1d(kernel, n: int, *args) -> None:
     """Launch a grid-stride kernel over n elements (nothing for n == 0)."""
     if n:
         launch(kernel, min((n + THREADS - 1) // THREADS, MAX_BLOCKS), THREADS, *args)
+
+
+def around(shape: tuple, axis: int) -> tuple:
+    """(elements before `axis`, its length, elements after it): a C-contiguous array as
+    (outer, n, inner) blocks along one axis."""
+    return math.prod(shape[:axis]), shape[axis], math.prod(shape[axis + 1:])
 
 
 def empty(shape: tuple, dtype) -> CudaArray:

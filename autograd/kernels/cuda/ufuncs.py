@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import kernels
-from . import elementwise, gather
+from . import blocks, elementwise, gather, index
 from .array import CudaArray
 
 # numpy ufunc name -> declared kernel (dispatched to its cuda implementation)
@@ -19,8 +19,31 @@ _KERNELS = {"add": "add", "subtract": "sub", "multiply": "mul", "divide": "div",
             "maximum": "maximum", "minimum": "minimum", "power": "power"}
 
 
+# more ufuncs / functions, registered by the backend's other modules (transcendental.py,
+# scan.py, ...): name -> implementation, called as numpy calls them
+UFUNCS: dict = {}
+FUNCTIONS: dict = {}
+METHODS: list = []  # ufunc methods (accumulate, ...): each answers or says NotImplemented
+
+
+def method(name: str, kind: str, inputs: tuple, kwargs: dict, out):
+    """numpy's `ufunc.<kind>(*inputs, **kwargs)` for ufunc `name`, or NotImplemented."""
+    kernels.registry.load_cuda()
+    for handler in METHODS:
+        result = handler(name, kind, inputs, kwargs, out)
+        if result is not NotImplemented:
+            return result
+    return NotImplemented
+
+
+_LAYOUT = ("transpose", "swapaxes", "moveaxis", "flip")  # strided copies (index.py)
+
+
 def call(name: str, inputs: tuple, out):
     """ufunc `name` on `inputs` (cuda arrays and scalars), or NotImplemented."""
+    kernels.registry.load_cuda()  # the modules that fill UFUNCS / FUNCTIONS
+    if name in UFUNCS:
+        return UFUNCS[name](*inputs, out=out)
     if name in elementwise.BOOL_BINARY and len(inputs) == 2:
         return elementwise.compare(name, *inputs, out=out)
     if name == "sign" and len(inputs) == 1:
@@ -48,8 +71,13 @@ def call(name: str, inputs: tuple, out):
 
 def function(name: str, args: tuple, kwargs: dict):
     """numpy function `name` on cuda arrays, or NotImplemented."""
-    if name == "transpose":
-        return elementwise.transpose(*args, **kwargs)
+    kernels.registry.load_cuda()
+    if name in FUNCTIONS:
+        return FUNCTIONS[name](*args, **kwargs)
+    if name in _LAYOUT:
+        return getattr(index, name)(*args, **kwargs)
+    if name in ("concatenate", "tril", "triu"):
+        return getattr(blocks, name)(*args, **kwargs)
     if name == "where" and len(args) == 3 and not kwargs:
         return kernels.where(*args)
     if name == "broadcast_to":
