@@ -69,12 +69,18 @@ class Buffer:
     def copy_to_host(self) -> np.ndarray:
         return self.as_numba().copy_to_host()
 
+    def __getitem__(self, key):
+        """A view (``dev[start:]``: a batch chunk of the matmul), as numba's array."""
+        return self.as_numba()[key]
+
 
 class CachingMemoryManager(driver.NumbaCUDAMemoryManager):
     """numba's memory manager with a free list per block size (see the module docstring)."""
 
     def initialize(self) -> None:
         super().initialize()
+        if hasattr(self, "free_blocks"):  # numba calls this on every context activation
+            return
         self.free_blocks: dict = {}  # block size -> blocks (numba's owned pointers) not in use
         self.cached_bytes = 0
         _managers.add(self)
