@@ -445,9 +445,13 @@ class Tensor:
     @trace.replayable
     def _truth(self, fn, name: str, dim, keepdim: bool) -> Tensor:
         if dim is None and not keepdim:
-            return Tensor.wrap(np.asarray(fn(self.data)))
-        axes = reduce.normalize_dims(name, dim, self.ndim)
-        return Tensor.wrap(np.asarray(fn(self.data, axis=axes, keepdims=keepdim)))
+            result = fn(self.data)
+        else:
+            axes = reduce.normalize_dims(name, dim, self.ndim)
+            result = fn(self.data, axis=axes, keepdims=keepdim)
+        # numpy's scalars wrapped; arrays (a cuda array included) as they are
+        return Tensor.wrap(np.asarray(result) if isinstance(result, np.generic | bool)
+                           else result)
 
     # ---- elementwise (exp, log, sqrt, sin, cos, tanh, sigmoid, relu, ... are declared with
     # their ops: `@elementwise` in ops/unary.py, installed below the class) ----------------
@@ -767,6 +771,8 @@ class Tensor:
 
     def copy_(self, src):
         src = _operand(src, self)
+        if src.device != self.device:  # across devices, as PyTorch's copy_ (a cpu state_dict
+            src = src.to(self.device)  # loaded into a cuda model, and back)
         return self._inplace("copy_", lambda t: index.IndexPut.apply(
             t, src.astype(t.dtype), idx=Ellipsis), lambda a: _write(a, src.data), src)
 

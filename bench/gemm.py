@@ -2,6 +2,7 @@
 against numpy's BLAS, as time ours / numpy measured side by side (issue 21's targets), and
 the measurements behind the routing policy (`gemm_matmul`, `gemm_linear`), which it prints.
 
+- the fixed cost of a parallel launch: numba's prange region against gemm's task pool;
 - square n x n, float32 and float64, ONE thread each, then ALL cores each (numba's threads
   and OpenBLAS's, set explicitly around the numpy timings): GFLOP/s and % of peak;
 - the fused Linear forward `relu(x @ w^T + b)` and the batched attention-sized product,
@@ -29,6 +30,7 @@ def bench_gemm() -> None:
 
     before = autograd.get_num_threads()
     try:
+        _launch()
         _square(1)
         _square(cpu_count())
         _fused(cpu_count())
@@ -36,6 +38,60 @@ def bench_gemm() -> None:
         _routes()
     finally:
         autograd.set_num_threads(before)
+
+
+def _launch() -> None:
+    """The fixed cost of one parallel run with nothing to do: a numba `prange` region under
+    the threading layer in use, and gemm's task pool (autograd/kernels/jit/tasks.py), quiet
+    and while another process spins on a core."""
+    import numba
+    from numba import njit, prange
+
+    from autograd.kernels.jit import tasks
+    from autograd.kernels.jit._common import lazy_njit
+
+    from .timing import Spinner
+
+    @njit(parallel=True)
+    def region(x):
+        for i in prange(x.shape[0]):
+            x[i] += 1.0
+
+    def _sig(dt):
+        from numba import types
+        return types.boolean(types.Array(types.int64, 1, "C"))
+
+    @lazy_njit(_sig, nogil=True)
+    def noop_tasks(ctr):
+        last = False
+        while True:
+            if tasks.claim(ctr) >= 2:
+                return last
+            last = tasks.finish(ctr, 2)
+
+    x = np.zeros(2)
+    n = tasks.threads()
+    fns = {"prange": lambda: region(x),
+           "task pool": lambda: tasks.run(noop_tasks, np.float64, (tasks.new_counter(),), n)}
+    header(f"parallel launch cost, nothing to do, {n} threads: numba prange region "
+           f"({numba.threading_layer() if _ran(region, x) else '?'} layer) vs gemm's task pool")
+    rows = []
+    for loaded in (False, True):
+        if loaded:
+            with Spinner():
+                st = compare(fns, repeat=5)
+        else:
+            st = compare(fns, repeat=5)
+        rows.append(["another process spinning" if loaded else "quiet"]
+                    + [fmt_time(st[k]["median"]) for k in fns])
+        record("gemm", case=f"launch {'loaded' if loaded else 'quiet'}",
+               seconds={k: s["median"] for k, s in st.items()})
+    table(["", *fns], rows)
+
+
+def _ran(fn, *args) -> bool:
+    fn(*args)
+    return True
 
 
 def _threads(n: int):

@@ -80,16 +80,23 @@ SOFTMAX = Thresholds("softmax", 256, 1 << 18)
 BATCHNORM = Thresholds("batchnorm", 1 << 10, 1 << 18)
 CONV = Thresholds("conv", 0, 1 << 18)          # col2im (im2col is numpy's: faster here)
 POOL = Thresholds("pool", 0, 1 << 18)
+# max pooling's 2x2 stride-2 fast path (jit/pool.py), by input elements: it does far less work
+# per element than the general window loop, so a workqueue launch pays only on large inputs
+# (serial / parallel, 2 cores, load ~2: 64x8x28x28 567 / 670-945 us, 16x64x32x32 1.48 /
+# 1.23-1.85 ms, 32x32x128x128 8.9-9.3 / 4.7-5.4 ms)
+POOL_2X2 = Thresholds("pool_2x2", 0, 1 << 22)
 OPTIMIZER = Thresholds("optimizer", 0, NEVER)  # fused updates: one serial loop per parameter
-# autograd.kernels.gemm, counted in multiply-adds (m * k * n per product): it never hands off
-# to numpy (it is the numba GEMM, called by name); a product above 2^21 MACs (~128^3) runs
-# parallel, and a batch of products each below that runs one product per thread. Parallel
-# above 2^26 MACs (~400^3): under load a launch waits for its second thread (Linear
-# 128x784x256 float32 with numba's workqueue layer, another process on a core: 0.59 ms
-# serial, 0.66 parallel; 256x512x512: 1.5 vs 1.6 ms), though quiet and with OpenMP the same
-# Linear ran 0.52 ms serial, 0.33 parallel. Where `@`, Linear and attention call it:
-# GEMM_MATMUL and GEMM_LINEAR below.
-GEMM = Thresholds("gemm", 0, 1 << 26)
+# autograd.kernels.gemm, counted in multiply-adds (m * k * n per product, times the batch):
+# it never hands off to numpy (it is the numba GEMM, called by name); above 2^24 MACs it runs
+# on every core through the task pool (autograd/kernels/jit/tasks.py: no parallel region, no
+# spinning thread, and a helper without a core claims no task). A launch costs ~8-18 us, but
+# the helper starts ~35 us after the caller, so small jobs lose (2 cores, load ~1.5 from other
+# processes, time parallel / serial: 64 x (64x32 @ 32x64) float32, 8.4M MACs: 234 / 208 us;
+# Linear 128x784 -> 256, 25.7M: 420 / 538 us; 1024^3: 12.4 / 22.6 ms; with a process spinning
+# on a core the Linear took 645 / 545 us, the MLP step 1.11x its quiet time). It was 2^26
+# with numba's workqueue layer, whose launches cost 60-100 us here. Where `@`, Linear and
+# attention call it: GEMM_MATMUL and GEMM_LINEAR below.
+GEMM = Thresholds("gemm", 0, 1 << 24)
 
 # numpy's matmul (OpenBLAS) inside numbagrad, counted in multiply-adds like GEMM (numpy_below
 # unused): a product above 2^28 MACs (~645^3, ~5 ms on one core) gets every core, smaller
@@ -107,28 +114,37 @@ BLAS = Thresholds("blas", 0, 1 << 28)
 # 0.91, 128x784 -> 256: 0.87), float64 0.77-0.97; 64x128 -> 10 (81,920) 1.95. Only where the
 # output's width fills gemm's column tiles (32 float32, 16 float64 wide) to within 1/8: a
 # partial tile costs a whole one (float32 1024x128 -> 10: 1.28, 256x256 -> 48: 1.12).
-# GEMM_MATMUL: `@` and attention's products, BLAS everywhere: attention's q k^T-shaped
-# batches measured 0.92-0.98 (BLAS is slow on the transposed B), its P V-shaped ones
-# (64 x (64x32 @ 32x64) float32) 1.25-1.28, 128 x (16x16 @ 16x16) 2.0-2.2: no size rule
-# wins both, and a plain `@` has no epilogue to fuse.
+# GEMM_MATMUL: `@` and attention's products, from 2^17 multiply-adds per product up to BLAS's
+# every-core line, where the output fills the tiles likewise. With gemm's task pool (every
+# core, robust under load, see GEMM) against the BLAS call made today (one OpenBLAS thread
+# below 2^28), routes table at load ~1: 32 x (128x64 @ (128x64)^T) float32 0.53, float64
+# 0.55; 64 x (64x32 @ (64x32)^T) 0.89 / 1.00; 128 x (16x16 @ (16x16)^T), 4,096 MACs each,
+# 1.80 (below the line). Training steps, same run, `@` routed / BLAS: MLP 0.82-0.87, tiny
+# GPT 0.90-0.91, CNN 28x28 1.00; MLP step with a process spinning on a core 1.31x its quiet
+# time (BLAS route: 1.10x; both 1.93 ms loaded). It was BLAS everywhere when gemm's parallel
+# runs went through numba's workqueue layer.
 GEMM_LINEAR = Thresholds("gemm_linear", 1 << 18, 1 << 28)
-GEMM_MATMUL = Thresholds("gemm_matmul", NEVER, NEVER)
+GEMM_MATMUL = Thresholds("gemm_matmul", 1 << 17, 1 << 28)
 _GEMM_TILE_COLUMNS = {4: 32, 8: 16}  # autograd/kernels/jit/gemm.py's NR, by itemsize
 
 
-def gemm_route(fam: Thresholds, macs: int, n: int, itemsize: int) -> bool:
+def gemm_route(fam: Thresholds, macs: int, n: int, itemsize: int,
+               broadcast_a: bool = False) -> bool:
     """Whether `fam` (GEMM_LINEAR, GEMM_MATMUL) sends a product of `macs` multiply-adds per
     product and `n` output columns to numbagrad's gemm rather than BLAS (see above).
-    `numpy_below=0` (tests, experiments) sends every product."""
+    broadcast_a: A's batch is smaller than B's (a conv's weight times its patches, where gemm
+    measured 1.1-1.3x BLAS's time, one thread each): BLAS. `numpy_below=0` (tests,
+    experiments) sends every product."""
     if fam.numpy_below == 0:
         return True
-    if not fam.numpy_below <= macs <= fam.parallel_above:
+    if broadcast_a or not fam.numpy_below <= macs <= fam.parallel_above:
         return False
     nr = _GEMM_TILE_COLUMNS.get(itemsize, 16)
     return -(-n // nr) * nr * 8 <= n * 9
 
 
-FAMILIES = {t.name: t for t in (ELEMENTWISE, REDUCE, SOFTMAX, BATCHNORM, CONV, POOL, OPTIMIZER,
+FAMILIES = {t.name: t for t in (ELEMENTWISE, REDUCE, SOFTMAX, BATCHNORM, CONV, POOL, POOL_2X2,
+                                OPTIMIZER,
                                 GEMM, BLAS, GEMM_MATMUL, GEMM_LINEAR)}
 _ufunc = {"threaded_ufunc_above": 1 << 20}  # helper thread: the same reasoning
 

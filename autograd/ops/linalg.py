@@ -32,10 +32,19 @@ class MatMul(Function):
                   else MatMul.apply(g, b, trans_b=not tb)).sum_to(self.a_shape)
         if nb is not None:
             a = self.saved_input(0)
+            if len(self.b_shape) == 2 and len(self.a_shape) > 2 and not ta:
+                # B shared by every batch item (a weight): the sum over the batch is one
+                # product over the flattened rows, not a batch of products and a sum
+                a, g = _rows(a), _rows(g)
             # dB = op(A)^T dC, transposed back when B entered transposed
             gb = (MatMul.apply(g, a, trans_a=True, trans_b=ta) if tb
                   else MatMul.apply(a, g, trans_a=not ta)).sum_to(self.b_shape)
         return ga, gb
+
+
+def _rows(t):
+    """(..., m, k) as (batch * m, k): a view where the layout allows, else a copy."""
+    return t.reshape(-1, t.shape[-1])
 
 
 class Linear(Function):
@@ -56,7 +65,14 @@ class Linear(Function):
         nx, nw, nb = self.next
         x_shape, w_shape, b_shape = self.shapes
         gx = MatMul.apply(g, self.saved_input(1)).sum_to(x_shape) if nx is not None else None
-        gw = (MatMul.apply(g, self.saved_input(0), trans_a=True).sum_to(w_shape)
-              if nw is not None else None)
+        if nw is not None:
+            x = self.saved_input(0)
+            if len(x_shape) > 2:  # dW summed over x's batch dims: one product over all rows
+                x, g2 = _rows(x), _rows(g)
+            else:
+                g2 = g
+            gw = MatMul.apply(g2, x, trans_a=True).sum_to(w_shape)
+        else:
+            gw = None
         gb = g.sum_to(b_shape) if nb is not None else None
         return gx, gw, gb

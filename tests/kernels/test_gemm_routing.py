@@ -1,8 +1,8 @@
 """Where `@`, Linear and attention run numbagrad's gemm instead of numpy's BLAS (issue 21):
 the `gemm_matmul` and `gemm_linear` policy families. Forced onto gemm with
 `policy.override(numpy_below=0, families=...)`, each routed path gives the values and the
-gradients of the BLAS path. By default (the measured policy) `@` and attention stay on BLAS,
-and Linear takes the fused gemm only at the sizes where it measured faster."""
+gradients of the BLAS path. By default (the measured policy) `@`, attention and Linear take
+gemm only at the sizes where it measured faster."""
 from __future__ import annotations
 
 import importlib.util
@@ -92,8 +92,9 @@ def test_matmul_routed_to_gemm_same_values_and_grads(dtype, sa, sb, ta, tb, gemm
     def fn():
         return (a.mT if ta else a) @ (b.mT if tb else b)
 
-    blas = _run(fn, [a, b])
-    assert gemm_calls == []  # the measured default: BLAS
+    with policy.override(numpy_below=policy.NEVER, families=("gemm_matmul",)):
+        blas = _run(fn, [a, b])
+    assert gemm_calls == []  # these products are all below the measured line: BLAS
     with policy.override(numpy_below=0, families=("gemm_matmul",)):
         ours = _run(fn, [a, b])
     # the forward and both backward products went to gemm
@@ -179,8 +180,8 @@ def test_matmul_route_threshold_is_per_product_macs(gemm_calls):
 
 def test_gemm_route_measured_policy():
     """The measured policy: Linear with bias on gemm from 2^18 to 2^28 multiply-adds where
-    the output fills the column tiles (32 float32, 16 float64 wide) to within 1/8; `@` on
-    BLAS everywhere; numpy_below=0 forces gemm."""
+    the output fills the column tiles (32 float32, 16 float64 wide) to within 1/8; `@` from
+    2^17 to 2^28 per product likewise; numpy_below=0 forces gemm."""
     lin, mm = policy.GEMM_LINEAR, policy.GEMM_MATMUL
     assert policy.gemm_route(lin, 128 * 784 * 256, 256, 4)
     assert policy.gemm_route(lin, 64 * 64 * 64, 64, 8)
@@ -191,7 +192,12 @@ def test_gemm_route_measured_policy():
     assert not policy.gemm_route(lin, 256 * 256 * 48, 48, 4)   # 48 of 64
     assert policy.gemm_route(lin, 256 * 256 * 48, 48, 8)       # 3 whole float64 tiles
     assert not policy.gemm_route(lin, 256 * 256 * 36, 36, 4)   # 36 of 64 (< 7/8)
-    assert not policy.gemm_route(mm, 64 * 32 * 64, 64, 4)
+    assert policy.gemm_route(mm, 64 * 32 * 64, 64, 4)      # attention's q k^T per head
+    assert policy.gemm_route(mm, 128 * 64 * 128, 128, 8)
+    assert not policy.gemm_route(mm, 16 * 16 * 16, 16, 4)  # 4,096 MACs: BLAS
+    assert not policy.gemm_route(mm, (1 << 17) - 1, 64, 4)
+    assert not policy.gemm_route(mm, (1 << 28) + 1, 256, 4)
+    assert not policy.gemm_route(mm, 64 * 32 * 64, 64, 4, broadcast_a=True)  # a conv's weight
     with policy.override(numpy_below=0, families=("gemm_matmul",)):
         assert policy.gemm_route(mm, 1, 1, 4)
 
@@ -251,3 +257,38 @@ def test_linear_route_leaves_device_tensors_on_their_device():
     proc = subprocess.run([sys.executable, "-c", SIM_LINEAR], cwd=root, env=env, check=False,
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-2000:]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_attention_sized_matmul_default_policy_takes_gemm(dtype, gemm_calls):
+    """Attention's per-head products (64 x 32 @ 32 x 64, 131,072 multiply-adds each) are on
+    the measured side of the `gemm_matmul` line: by default `q @ k^T` and `p @ v` run on
+    gemm (forward and both backward products), with BLAS's values and gradients."""
+    rng = np.random.default_rng(9)
+    q, k = _leaf(rng, (8, 64, 32), dtype), _leaf(rng, (8, 64, 32), dtype)
+
+    def fn():
+        return (q @ k.mT) @ k
+
+    with policy.override(numpy_below=policy.NEVER, families=("gemm_matmul",)):
+        blas = _run(fn, [q, k])
+    assert gemm_calls == []
+    ours = _run(fn, [q, k])
+    assert len(gemm_calls) >= 4  # both forwards, and the backward products of that size
+    _same(ours, blas, dtype)
+
+
+def test_conv_weight_broadcast_over_patches_stays_on_blas(gemm_calls):
+    """A conv's weight times its patches is one matrix broadcast over the batch (A's batch
+    smaller than B's): BLAS by default even above the size line, gemm when forced."""
+    import nn.functional as F
+    rng = np.random.default_rng(11)
+    x = _leaf(rng, (2, 8, 32, 32), np.float32)
+    w = _leaf(rng, (32, 8, 3, 3), np.float32)
+    y = F.conv2d(x, w, padding=1)
+    y.sum().backward()
+    assert not any(len(sa) < len(sb) for sa, sb in gemm_calls), gemm_calls
+    with policy.override(numpy_below=0, families=("gemm_matmul",)):
+        y2 = F.conv2d(x, w, padding=1)
+    assert any(len(sa) < len(sb) for sa, sb in gemm_calls)
+    np.testing.assert_allclose(y2.data, y.data, **_tol(np.float32))

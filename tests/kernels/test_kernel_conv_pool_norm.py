@@ -124,3 +124,36 @@ def test_max_pool_unsigned_and_bool_exact(paths, dtype):
         np.testing.assert_array_equal(idx[0, 0], [[0, 1], [3, 4]])
         out, idx = f(np.zeros((1, 1, 2, 2), dtype), 2, 2, 2, 2, 0, 0, 1, 1)
         assert out.tolist() == [[[[0]]]] and idx.tolist() == [[[[0]]]]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(2, 3, 8, 8), (1, 2, 7, 9), (3, 1, 2, 2), (2, 2, 1, 5)])
+def test_max_pool_2x2_fast_path_equals_the_general_kernel(paths, dtype, shape):
+    """The 2x2 stride-2 kernel gives the general kernel's maxima and argmax exactly: ties
+    (the first wins), NaN (selected), -inf, odd sizes (the last row/column dropped); the
+    gradient scattered through its argmax equals the general kernel's."""
+    from autograd import kernels as K
+    from autograd.kernels.jit import pool as jit_pool
+    rng = np.random.default_rng(sum(shape))
+    x = rng.integers(-2, 3, shape).astype(dtype)  # many ties
+    x.flat[::7] = np.nan
+    x.flat[3::11] = -np.inf
+    h, w = shape[2:]
+    calls = []
+    real = jit_pool._max_pool_2x2.get
+    jit_pool._max_pool_2x2.get = lambda *a: (calls.append(a), real(*a))[1]
+    try:
+        out, idx = K.max_pool2d(x, 2, 2, 2, 2, 0, 0, 1, 1)
+    finally:
+        jit_pool._max_pool_2x2.get = real
+    want, want_idx = np.empty_like(out), np.empty_like(idx)
+    jit_pool._max_pool.get(x.dtype, False)(x, want, want_idx, 2, 2, 2, 2, 0, 0, 1, 1)
+    np.testing.assert_array_equal(out, want)  # NaN where NaN
+    np.testing.assert_array_equal(idx, want_idx)
+    ref_out, ref_idx = K.max_pool2d.reference(x, 2, 2, 2, 2, 0, 0, 1, 1)
+    np.testing.assert_array_equal(out, ref_out)
+    np.testing.assert_array_equal(idx, ref_idx)
+    g = rng.standard_normal(out.shape).astype(dtype)
+    np.testing.assert_array_equal(K.max_pool2d_backward(g, idx, h, w),
+                                  K.max_pool2d_backward.reference(g, ref_idx, h, w))
+    assert len(calls) == (out.size > 0)  # the fast path ran (empty outputs: numpy's)

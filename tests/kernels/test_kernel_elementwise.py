@@ -106,3 +106,26 @@ def test_power_scalar_fast_path(dtype, e):
         got, want = elementwise.power(a, b), np.power(a, b)
         assert got.dtype == want.dtype and got.shape == want.shape
         np.testing.assert_allclose(got, want, **tol(dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("parallel", [False, True])
+def test_flat_binary_kernel_in_place_equals_numpy(dtype, parallel):
+    """The flat kernel's in-place branches (out is a, out is b: `a.add_(b)`, `out=` an
+    operand) give numpy's values, as the three-array loop does."""
+    from autograd.kernels.jit import elementwise as E
+    rng = np.random.default_rng(5)
+    a0 = rng.standard_normal(1001).astype(dtype)
+    b0 = rng.standard_normal(1001).astype(dtype) + 3
+    for name, ufunc in (("add", np.add), ("sub", np.subtract), ("mul", np.multiply),
+                        ("div", np.divide), ("maximum", np.maximum)):
+        kernel = E.BINARY[name][0].get(np.dtype(dtype), parallel)
+        want = ufunc(a0, b0)
+        a, b, out = a0.copy(), b0.copy(), np.empty_like(a0)
+        kernel(a, b, out)
+        np.testing.assert_array_equal(out, want, err_msg=name)
+        kernel(a, b, a)
+        np.testing.assert_array_equal(a, want, err_msg=f"{name} into a")
+        a = a0.copy()
+        kernel(a, b, b)
+        np.testing.assert_array_equal(b, want, err_msg=f"{name} into b")

@@ -92,3 +92,29 @@ def test_sum_over_last_axis_with_inf_and_nan(paths):
         got, want = fn(x, -1), ref(x, -1)
     assert got[0] == np.inf and np.isnan(got[1]) and np.isnan(got[2]) and got[3] == 20
     np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", ["sum", "amax", "amin"])
+def test_transposed_views_reduce_in_their_own_layout(paths, name, dtype, monkeypatch):
+    """A permuted view of a C-contiguous array (a transposed gradient) is reduced over the
+    same axes of the underlying layout, without a copy: values, shapes and a C-contiguous
+    result equal the reference's for every axis set and keepdims; the copy is not made."""
+    import autograd.kernels.jit.reduce as jit_reduce
+    fn, ref = numba_and_ref(name)
+    base = np.random.default_rng(9).standard_normal((24, 16, 40)).astype(dtype)
+    copies = []
+    real = np.ascontiguousarray
+    monkeypatch.setattr(jit_reduce.np, "ascontiguousarray",
+                        lambda a, *k: (copies.append(a.flags.c_contiguous), real(a, *k))[1])
+    for perm in ((1, 0, 2), (2, 1, 0), (0, 2, 1)):
+        x = base.transpose(perm)
+        for axis in ((0, 1), (0,), (1,), (2,), (0, 2), (1, 2), None):
+            for keepdims in (False, True):
+                got, want = fn(x, axis, keepdims), ref(x, axis, keepdims)
+                assert got.shape == want.shape and got.flags.c_contiguous
+                np.testing.assert_allclose(got, want, **tol(dtype))
+    copies.clear()
+    fn(base.transpose(1, 0, 2), (0, 1))  # axes (1, 0) of the layout: a block there
+    fn(base.transpose(2, 0, 1), (1, 2))
+    assert False not in copies  # the non-contiguous view was not copied

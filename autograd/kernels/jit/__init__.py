@@ -10,7 +10,11 @@ Thread pools (see `helper_thread.py`): before numba starts its OpenMP pool we ma
 passive (they sleep as soon as a parallel region ends instead of spinning), so a BLAS call
 right after a numba kernel finds the cores free; numbagrad's own BLAS calls choose their
 OpenBLAS thread count per call (`autograd/kernels/blas.py`: one thread unless large), and
-numba's threading layer defaults to `workqueue` (below; docs/performance.md).
+numba's threading layer defaults to `workqueue` (below; docs/performance.md). numbagrad's
+gemm does not use numba's parallel regions at all: its parallel runs go through the task
+pool of `tasks.py` (Python threads running nogil task loops, claimed dynamically), whose
+launch costs 8-18 us against workqueue's 60-100 us here and which never waits for a thread
+that another process keeps off its core.
 """
 from __future__ import annotations
 

@@ -53,8 +53,18 @@ def _binary_sig(dt):
 
 
 def _binary_flat(a, b, out):
-    for i in prange(out.size):
-        out[i] = SCALAR(a[i], b[i])
+    # in place (out is a or b: `a.add_(b)`, `out=` an operand) the loop
+    # reads the output itself: with three pointers LLVM's overlap test sends the vectorised
+    # loop to its scalar fallback on exact aliasing (4x slower, measured)
+    if out.ctypes.data == a.ctypes.data:
+        for i in prange(out.size):
+            out[i] = SCALAR(out[i], b[i])
+    elif out.ctypes.data == b.ctypes.data:
+        for i in prange(out.size):
+            out[i] = SCALAR(a[i], out[i])
+    else:
+        for i in prange(out.size):
+            out[i] = SCALAR(a[i], b[i])
 
 
 def _rows_sig(dt):

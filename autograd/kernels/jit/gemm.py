@@ -8,17 +8,21 @@ broadcast-A times vector-B FMAs, starting from the bias, and stores once after t
 activation. A is read in place through its strides (scalar broadcasts); B in place where its
 rows are unit-stride, else (a transposed view such as Linear's W^T, or the last columns)
 one k x NR panel is copied, read down B's columns, to a zero-padded scratch and reused by
-every row of the task; A's last rows, when fewer than MR, are copied likewise. Parallelism:
-one product splits into tasks of whole column panels (one B panel copy per task); a batch of
-small products runs one product per thread. Operands are read through raw pointers (no
-bounds checks, numba's or NUMBA_BOUNDSCHECK's): `check_gemm` and the kernel's shape check
-run first, and a guard-page test keeps the edge tiles within each operand.
+every row of the task; A's last rows, when fewer than MR, are copied likewise. Parallelism
+(`gemm_direct_tasks`, run by the task pool of `tasks.py`, not a numba parallel region): one
+product splits into tasks of whole column panels (one B panel copy per task), split into row
+blocks where there are few panels; a batch of products runs one product per task. Operands
+are read through raw pointers (no bounds checks, numba's or NUMBA_BOUNDSCHECK's):
+`check_gemm` and the kernel's shape check run first, and a guard-page test keeps the edge
+tiles within each operand.
 
 The packed kernel (`gemm_kernel`, every dim >= PACKED_FROM): Goto/BLIS-style. A is packed
 into MR x KC panels and B into KC x NR panels (contiguous, in the order the micro-kernel
 reads them; packing reads any strides), so B's rows never sit 4 KiB apart in L1; the
 micro-kernel is the same FMA loop over one KC block, and the epilogue runs on the last one.
-It runs `prange` over the packing of panels, then over row blocks.
+In parallel (`gemm_packed_tasks`) the threads claim the packing of panels, then row blocks.
+A stack of matrices times one matrix (a Linear layer on 3-D input) is one product over the
+stacked rows.
 
 Generated code (numba 0.68, LLVM on AMD EPYC with AVX-512, inspected with `inspect_asm`):
 both kernels' k loops compile to 16 `vfmadd231ps zmm` (float32) / `vfmadd231pd zmm`
@@ -36,7 +40,6 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
 from numba import carray, njit, prange, types
 from numba.core import cgutils
@@ -45,7 +48,9 @@ from numba.extending import intrinsic, overload
 from .. import policy
 from ..gemm import apply_activation, check_gemm
 from ..registry import register
+from . import tasks
 from ._common import lazy_njit
+from .tasks import claim, finish, finished
 
 ACT_CODES = {None: 0, "relu": 1, "tanh": 2, "sigmoid": 3, "gelu": 4}
 
@@ -329,7 +334,7 @@ def _direct_tile(pa, ao, ra, sa, pb, bo, rb, k, cf, co, rc, mr, nr, pbias, j0, h
     store. Elements by pointer: a[i, p] = pa[ao + i ra + p sa] (any strides: read by
     broadcasts; MR readable rows), b[p, j] = pb[bo + p rb + j] (NR readable columns:
     vector loads), bias[j] = pbias[j0 + j] (NR readable); c[i, j] = cf[co + i rc + j]
-    (cf: the flat output)."""
+    (cf: a pointer to the output's first element)."""
     MR, NR = _tile(pa)
     acc = _acc(pa)
     for x in range(MR * NR):
@@ -358,9 +363,9 @@ def _direct_tile(pa, ao, ra, sa, pb, bo, rb, k, cf, co, rc, mr, nr, pbias, j0, h
         for x in range(MR * NR):
             res[x] = _act(res[x], act)
     for i in range(mr):
-        crow = cf[co + i * rc:co + i * rc + nr]
+        o = co + i * rc
         for j in range(nr):
-            crow[j] = res[i * NR + j]
+            cf[o + j] = res[i * NR + j]
 
 
 @njit(inline="always")
@@ -379,7 +384,7 @@ def _direct_panels(a3, b3, c3, bi, bias, act, q0, q1, r0, r1, scratch):
     rb, sb = b3.strides[1] // isz, b3.strides[2] // isz
     rc = c3.strides[1] // isz
     pa, pb = data_ptr(a3), data_ptr(b3)
-    cf = c3.reshape(-1)
+    cf = data_ptr(c3)  # stores by pointer: no slice (and its checks) per tile row
     ps = data_ptr(scratch)
     pbias = data_ptr(bias)
     has_bias = bias.shape[0] > 0
@@ -474,6 +479,99 @@ def gemm_direct_kernel(a3, b3, bias, act, tasks, c3):
                            scratch)
 
 
+def _direct_tasks_sig(dt):
+    arr = types.Array(dt, 3, "A", readonly=True)
+    return types.boolean(arr, arr, types.Array(dt, 1, "C", readonly=True), types.int64,
+                         types.int64, types.Array(types.int64, 1, "C"), types.Array(dt, 3, "C"))
+
+
+def _direct_tasks_fits(a3, b3, bias, act, nrb, ctr, c3) -> bool:
+    return _direct_fits(a3, b3, bias, act, nrb, c3) and ctr.shape == (2,)
+
+
+@lazy_njit(_direct_tasks_sig, check=_direct_tasks_fits, fastmath={"contract"}, nogil=True)
+def gemm_direct_tasks(a3, b3, bias, act, nrb, ctr, c3):
+    """The direct kernel as a task loop (`tasks.py`: run by the caller and the helper
+    threads at once, each claiming the next task): nrb == 0, one product per task (a batch
+    of small products); else each product's column panels x nrb row blocks, one per task.
+    Returns True if this thread finished the last task."""
+    MR, NR = _tile(a3)
+    nb, m, k = a3.shape
+    n = b3.shape[2]
+    npan = (n + NR - 1) // NR
+    mpan = (m + MR - 1) // MR
+    per = 1 if nrb == 0 else npan * nrb
+    ntasks = nb * per
+    if ntasks == 0:
+        return True
+    rpb = mpan if nrb == 0 else (mpan + nrb - 1) // nrb
+    scratch = np.empty((NR + MR) * k + NR, a3.dtype)
+    last = False
+    while True:
+        t = claim(ctr)
+        if t >= ntasks:
+            return last
+        if nrb == 0:
+            _direct_panels(a3, b3, c3, t, bias, act, 0, npan, 0, mpan, scratch)
+        else:
+            bi = t // per
+            u = t % per
+            q = u // nrb
+            r0 = (u % nrb) * rpb
+            _direct_panels(a3, b3, c3, bi, bias, act, q, q + 1, r0, min(mpan, r0 + rpb),
+                           scratch)
+        last = finish(ctr, ntasks)
+
+
+def _packed_tasks_sig(dt):
+    arr = types.Array(dt, 2, "A", readonly=True)
+    buf = types.Array(dt, 1, "C")
+    return types.boolean(arr, arr, types.Array(dt, 1, "A", readonly=True), types.int64, buf,
+                         buf, types.int64, types.Array(types.int64, 1, "C"),
+                         types.Array(dt, 2, "C"))
+
+
+def _packed_tasks_fits(a, b, bias, act, ap, bp, mc, ctr, c) -> bool:
+    m, k = a.shape
+    n = b.shape[1]
+    mr, nr = (8, 32) if a.dtype == np.float32 else (8, 16)
+    return (b.shape[0] == k and c.shape == (m, n) and k > 0 and bias.shape[0] in (0, n)
+            and 0 <= act < len(ACT_CODES) and mc > 0 and mc % mr == 0
+            and ap.shape[0] >= k * -(-m // mr) * mr and bp.shape[0] >= k * -(-n // nr) * nr
+            and ctr.shape == (4,))
+
+
+@lazy_njit(_packed_tasks_sig, check=_packed_tasks_fits, fastmath={"contract"}, nogil=True)
+def gemm_packed_tasks(a, b, bias, act, ap, bp, mc, ctr, c):
+    """The packed kernel on one product as a two-phase task loop: first every panel's
+    packing (phase 0), then, once all are packed, row blocks of mc rows (phase 1). A thread
+    that finds packing still running on another waits for it (one panel's copy at most).
+    Returns True if this thread finished the last row block."""
+    MR, NR = _tile(a)
+    m, k = a.shape
+    n = b.shape[1]
+    npan = (n + NR - 1) // NR
+    mpan = (m + MR - 1) // MR
+    npc = (k + KC - 1) // KC
+    npack = npc * (npan + mpan)
+    nrows = (m + mc - 1) // mc
+    while True:
+        t = claim(ctr, 0)
+        if t >= npack:
+            break
+        _pack(t, a, b, ap, bp, mpan, npan)
+        finish(ctr, npack, 0)
+    while finished(ctr, 0) < npack:
+        pass
+    last = False
+    while True:
+        t = claim(ctr, 1)
+        if t >= nrows:
+            return last
+        _rows(t, mc, a, ap, bp, bias, act, c, mpan, npan)
+        last = finish(ctr, nrows, 1)
+
+
 def _as3(x: np.ndarray, batch: tuple, rows: int, cols: int) -> np.ndarray:
     """x broadcast to batch + (rows, cols), viewed as (-1, rows, cols): a view when x's
     batch dims merge (always for <= 1 batch dim), a copy of the broadcast otherwise."""
@@ -503,6 +601,13 @@ def gemm(a: np.ndarray, b: np.ndarray, bias: np.ndarray | None = None,
     """act(a @ b + bias), 2-D or batched with broadcast batch dims (see the reference)."""
     batch, m, k, n, dt = check_gemm(a, b, bias, activation, out)
     shape = batch + (m, n)
+    if (batch and b.ndim == 2 and a.flags.c_contiguous and m * k
+            and (out is None or out.flags.c_contiguous)):
+        # a stack of matrices times one matrix (a Linear layer on (batch, tokens, features)):
+        # one product over all the rows
+        res = gemm(a.reshape(-1, k), b, bias, activation,
+                   None if out is None else out.reshape(-1, n))
+        return res.reshape(shape) if out is None else out
     if k == 0 or 0 in shape:  # nothing to multiply: the epilogue of zeros
         y = np.zeros(shape, dt)
         if bias is not None:
@@ -527,14 +632,32 @@ def gemm(a: np.ndarray, b: np.ndarray, bias: np.ndarray | None = None,
         bias1 = bias if bias.flags.c_contiguous else np.ascontiguousarray(bias)
     macs = m * k * n
     fam = policy.GEMM
-    # many products, each too small to split well: one product per thread
-    over_batch = nb > 1 and macs <= fam.parallel_above
-    parallel = fam.parallel(nb * macs)
+    act = ACT_CODES[activation]
+    nthreads = tasks.threads() if fam.parallel(nb * macs) else 1
     if min(m, k, n) >= PACKED_FROM:
-        gemm_kernel.get(dt, parallel)(a3, b3, bias1, ACT_CODES[activation], over_batch, c3)
+        if nthreads == 1:
+            gemm_kernel.get(dt)(a3, b3, bias1, act, False, c3)
+        else:
+            # row blocks of about MC rows, at least two per thread (claimed dynamically)
+            MR, NR = (8, 32) if dt == np.float32 else (8, 16)
+            nblk = max(-(-m // MC), 2 * nthreads)
+            rows = -(-m // nblk)
+            mc = -(-rows // MR) * MR
+            bp = np.empty(k * -(-n // NR) * NR, dt)
+            ap = np.empty(k * -(-m // MR) * MR, dt)
+            for bi in range(nb):
+                tasks.run(gemm_packed_tasks, dt, (a3[bi], b3[bi], bias1, act, ap, bp, mc,
+                                                  tasks.new_counter(2), c3[bi]), nthreads)
+    elif nthreads == 1:
+        gemm_direct_kernel.get(dt)(a3, b3, bias1, act, 1, c3)
     else:
-        tasks = 0 if over_batch else numba.get_num_threads() if parallel else 1
-        gemm_direct_kernel.get(dt, parallel)(a3, b3, bias1, ACT_CODES[activation], tasks, c3)
+        # many products, each too small to split well: one product per task; else each
+        # product's column panels split into row blocks, about four tasks per thread
+        NR = 32 if dt == np.float32 else 16
+        npan = -(-n // NR)
+        nrb = 0 if nb >= 2 * nthreads else max(1, min(-(-m // 8), -(-4 * nthreads // npan)))
+        tasks.run(gemm_direct_tasks, dt, (a3, b3, bias1, act, nrb, tasks.new_counter(), c3),
+                  nthreads)
     if out is None or direct:
         return y
     out[...] = y

@@ -31,6 +31,18 @@ def matmul(a: np.ndarray, b: np.ndarray, trans_a: bool = False, trans_b: bool = 
         b = np.swapaxes(b, -1, -2)
     if (a.shape[-1] == b.shape[-2] and (out is None or out.dtype == a.dtype)
             and policy.gemm_route(policy.GEMM_MATMUL, a.shape[-2] * a.shape[-1] * b.shape[-1],
-                                  b.shape[-1], a.dtype.itemsize)):
+                                  b.shape[-1], a.dtype.itemsize,
+                                  broadcast_a=b.ndim > 2 and a.shape[:-2] != b.shape[:-2])):
         return gemm(a, b, out=out)  # strided and transposed views read in place
+    if (b.ndim == 2 and a.ndim > 2 and a.flags.c_contiguous and a.shape[-1] == b.shape[0]
+            and (out is None or out.flags.c_contiguous)):
+        # a stack of matrices times one matrix (a Linear layer on (batch, tokens, features)):
+        # one product over all the rows, not one BLAS call per matrix (numpy's loop)
+        rows = a.reshape(-1, a.shape[-1])
+        shape = a.shape[:-1] + (b.shape[1],)
+        if out is None:
+            return ref.blas_matmul(rows, b).reshape(shape)
+        if out.shape == shape and out.dtype == np.result_type(a, b):
+            ref.blas_matmul(rows, b, out.reshape(-1, b.shape[1]))
+            return out
     return ref.blas_matmul(a, b, out)

@@ -73,6 +73,50 @@ def _max_pool(x, out, idx, kh, kw, sh, sw, ph, pw, dh, dw):
                 idx[b, ch, y, xo] = best
 
 
+def _max2_sig(dt):
+    return types.void(arr(dt, 4, "C", True), arr(dt, 4), arr(i64, 4))
+
+
+def _max2_fits(x, out, idx) -> bool:
+    n, c, h, w = x.shape
+    return out.shape == (n, c, h // 2, w // 2) and idx.shape == out.shape
+
+
+@lazy_njit(_max2_sig, check=_max2_fits)
+def _max_pool_2x2(x, out, idx):
+    """The 2x2, stride-2 window without padding or dilation (most CNNs' pooling): four
+    loads and three selects per output in the general kernel's order (row by row, the
+    first maximum wins, a NaN is selected), no window bounds; LLVM vectorises it."""
+    n, c, w = x.shape[0], x.shape[1], x.shape[3]
+    oh, ow = out.shape[2], out.shape[3]
+    for p in prange(n * c):
+        b, ch = p // c, p % c
+        for y in range(oh):
+            r0 = x[b, ch, 2 * y]
+            r1 = x[b, ch, 2 * y + 1]
+            o = out[b, ch, y]
+            ix = idx[b, ch, y]
+            base = 2 * y * w
+            for xo in range(ow):
+                j = 2 * xo
+                m = r0[j]
+                best = base + j
+                v = r0[j + 1]
+                take = (v > m) | (np.isnan(v) & ~np.isnan(m))
+                m = v if take else m
+                best = base + j + 1 if take else best
+                v = r1[j]
+                take = (v > m) | (np.isnan(v) & ~np.isnan(m))
+                m = v if take else m
+                best = base + w + j if take else best
+                v = r1[j + 1]
+                take = (v > m) | (np.isnan(v) & ~np.isnan(m))
+                m = v if take else m
+                best = base + w + j + 1 if take else best
+                o[xo] = m
+                ix[xo] = best
+
+
 @register("numba", "max_pool2d")
 def max_pool2d(x, kh, kw, sh, sw, ph, pw, dh, dw):
     if not (same_float_arrays(x) and x.ndim == 4 and x.size and _valid(kh, kw, sh, sw, ph, pw, dh, dw)):
@@ -84,6 +128,10 @@ def max_pool2d(x, kh, kw, sh, sw, ph, pw, dh, dw):
         return ref.max_pool2d.reference(x, kh, kw, sh, sw, ph, pw, dh, dw)
     out = np.empty((n, c, oh, ow), x.dtype)
     idx = np.empty((n, c, oh, ow), np.int64)
+    if kh == kw == sh == sw == 2 and ph == pw == 0 and dh == dw == 1:
+        _max_pool_2x2.get(x.dtype, policy.POOL_2X2.parallel(x.size))(
+            np.ascontiguousarray(x), out, idx)
+        return out, idx
     _max_pool.get(x.dtype, PL.parallel(x.size))(np.ascontiguousarray(x), out, idx, kh, kw, sh, sw, ph, pw, dh,
                                                      dw)
     return out, idx

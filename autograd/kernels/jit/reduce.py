@@ -130,6 +130,10 @@ def _reduce(op, x, axis, keepdims, fallback, out):
     if not (same_float_arrays(x) and x.size and x.size >= RD.numpy_below):
         return fallback(x, axis, keepdims, out=out)
     axes = _normalise_axes(x, axis)
+    if out is None and not x.flags.c_contiguous:
+        res = _reduce_permuted(op, x, axes, keepdims, fallback)
+        if res is not None:
+            return res
     shape3 = _three_d(x, axes)
     if shape3 is None:
         return fallback(x, axis, keepdims, out=out)
@@ -154,6 +158,23 @@ def _reduce(op, x, axis, keepdims, fallback, out):
     _reduce3.get(x.dtype, RD.parallel(x.size))(
         np.ascontiguousarray(x).reshape(outer, r, inner), res, op)
     return res.reshape(shape) if out is None else out
+
+
+def _reduce_permuted(op, x, axes, keepdims, fallback):
+    """x a permutation of a C-contiguous array (a transposed gradient, e.g. (tokens, batch,
+    features) viewed as (batch, tokens, features)): reduce that array over the same axes in
+    its own order, without the copy `ascontiguousarray` would make, when they form a block
+    there; None otherwise."""
+    order = tuple(sorted(range(x.ndim), key=lambda i: -x.strides[i]))
+    xt = x.transpose(order)
+    if not xt.flags.c_contiguous:
+        return None
+    axes_t = tuple(sorted(order.index(a) for a in axes))
+    if _three_d(xt, axes_t) is None:
+        return None
+    res = _reduce(op, xt, axes_t, True, fallback, None).transpose(np.argsort(order))
+    res = res.reshape(_out_shape(x, axes, keepdims))
+    return res if res.flags.c_contiguous else res.copy()
 
 
 @register("numba", "sum")
