@@ -104,15 +104,16 @@ def max_pool2d_with_indices(input: Tensor, geometry: Geometry) -> tuple:
     index h * W + w of the chosen pixel within its (n, c) plane, as PyTorch's."""
     found: list = []
     out = _MaxPool2d.apply(input, geom=geometry, indices=found)
-    return out, Tensor(found[0])
+    return out, Tensor.wrap(found[0])  # on the input's device
 
 
 def max_unpool2d(input: Tensor, indices: np.ndarray, size: tuple) -> Tensor:
     """Zeros of (N, C, *size) with input's values scattered to the flat plane indices (int64,
     input's shape, each in [0, H*W)); the adjoint of gathering at those indices, so it
     differentiates to any order. Repeated indices sum."""
-    return _MaxPool2dBackward.apply(input, argmax=np.ascontiguousarray(indices, np.int64),
-                                    hw=tuple(size))
+    argmax = (np.ascontiguousarray(indices, np.int64) if isinstance(indices, np.ndarray)
+              else indices.astype(np.int64, copy=False))  # a cuda array: on the device
+    return _MaxPool2dBackward.apply(input, argmax=argmax, hw=tuple(size))
 
 
 def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None, geometry: Geometry,

@@ -226,6 +226,40 @@ def _gpt_ops(dtype, rng) -> None:
             z[0:2] = 1.0
             z[z > 0] = 2.0
             z[i, 1] = x.detach()[0, 0, :1]
+    _rest_ops(x, dtype)
+
+
+def _rest_ops(x, dtype) -> None:
+    """scatter / scatter_reduce, nonzero, unique, one_hot, max_unpool2d and einsum with a
+    diagonal on cuda, for `ptx_check`; the compaction kernels that only run for a non-zero
+    count (which a check whose kernels never run cannot see) are launched here directly."""
+    import autograd
+    import nn
+    from autograd.kernels.cuda import runtime, select
+    F = nn.functional
+    idx = autograd.tensor(np.array([[0, 2, 1, 0], [1, 1, 0, 2]]), device="cuda")
+    base, src = x[:, :, 0], x[:2, :, 1]
+    parts = [base.scatter_reduce(0, idx, src, r, include_self=s)
+             for r in ("sum", "mean", "amax", "amin") for s in (True, False)]
+    parts += [base.scatter(0, idx, src), base.scatter(1, idx, value=1.0),
+              base.scatter_add(0, idx, src), F.max_unpool2d(*F.max_pool2d(
+                  x.reshape(1, 3, 4, 5), 2, return_indices=True), 2)]
+    sum(p.sum() for p in parts).backward()
+    with autograd.no_grad():
+        base.scatter_reduce(0, idx, src, "prod", include_self=False)
+        autograd.einsum("ii->i", x[0, :, :4])
+        autograd.einsum("bii->bi", x[:, :, :4])
+        for t in (x > 0, x):
+            t.nonzero()
+            autograd.where(t)
+            t.unique(return_inverse=True, return_counts=True)
+        F.one_hot(idx, 3)
+    ints = runtime.to_device(np.ones(4, np.int64))
+    for found in (runtime.to_device(np.ones(4, bool)), runtime.to_device(np.ones(4, dtype)),
+                  ints):
+        runtime.launch(select._compact_coords, 1, 1, found.dev, ints.dev, ints.dev, 4, 1,
+                       ints.dev)
+    runtime.launch(select._counts, 1, 1, ints.dev, ints.dev, 1, 4)
 
 
 def _row(name: str, results: dict, unit: str) -> list:

@@ -483,7 +483,7 @@ def max_unpool2d(input: Tensor, indices: Tensor, kernel_size, stride=None, paddi
     (H - 1) * stride - 2 * padding + kernel_size, or is output_size's last two entries."""
     op = "max_unpool2d"
     x = _as_tensor(input)
-    idx = indices.numpy() if isinstance(indices, Tensor) else np.asarray(indices)
+    idx = indices.data if isinstance(indices, Tensor) else np.asarray(indices)  # cuda: stays
     x4, unbatched = _batched(x, op)
     if tuple(idx.shape) != tuple(x.shape) or idx.dtype.kind not in "iu":
         raise ShapeError(f"{op}: expected integer indices of the input's shape "
@@ -1348,9 +1348,9 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     if idx.size and idx.max() >= num_classes:
         raise ValueError(f"one_hot: class values must be smaller than num_classes "
                          f"({num_classes}), got {int(idx.max())}")
-    out = np.zeros(idx.shape + (num_classes,), dtype=np.int64)
-    np.put_along_axis(out, idx[..., None], 1, axis=-1)
-    return from_numpy(out)
+    out = np.zeros_like(idx, shape=idx.shape + (num_classes,))  # on idx's device
+    np.put_along_axis(out, idx.reshape(idx.shape + (1,)), 1, axis=-1)
+    return Tensor.wrap(out)
 
 
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,

@@ -7,7 +7,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..function import Function
+from ..kernels.cuda.array import kernel
 from ..wrap import wrap
+from .device import on_cuda
 from .reduce import normalize_dims
 from .registry import method
 
@@ -17,6 +19,17 @@ def along(index: np.ndarray, dim: int) -> tuple:
     idx = list(np.indices(index.shape, sparse=True))
     idx[dim] = index
     return tuple(idx)
+
+
+def _at(name: str, out, index, dim: int, src) -> None:
+    """np.<name>.at(out, along(index, dim), src) in place ("set": assignment), on out's
+    device (cuda: scatter.py's ordered, race-free kernel)."""
+    if on_cuda(out):
+        kernel("scatter", "along")(out, index, src, dim, name)
+    elif name == "set":
+        out[along(index, dim)] = src
+    else:
+        getattr(np, name).at(out, along(index, dim), src)
 
 
 class Gather(Function):
@@ -89,7 +102,7 @@ def gather(self, dim: int, index):
 def _src(op: str, self, src, idx):
     """src as a tensor of self's dtype cut to index's shape (a number fills it)."""
     if not hasattr(src, "data"):
-        return wrap(np.full(idx.shape, src, dtype=self.data.dtype))
+        return wrap(np.full_like(self.data, src, shape=idx.shape))
     if src.ndim != idx.ndim:
         raise RuntimeError(f"{op}: src of shape {tuple(src.shape)} must have the dims of "
                            f"index {idx.shape}")
@@ -106,9 +119,9 @@ class Scatter(Function):
     def forward(self, x, src, index, dim):
         self.index, self.dim = index, dim
         out = x.copy()
-        out[along(index, dim)] = src
-        self.keep = np.ones(x.shape, dtype=x.dtype)
-        self.keep[along(index, dim)] = 0
+        _at("set", out, index, dim, src)
+        self.keep = np.ones_like(x)
+        _at("set", self.keep, index, dim, 0)
         return out
 
     def backward(self, g):
@@ -164,15 +177,15 @@ class ScatterExtreme(Function):
         self.index, self.dim = index, dim
         pos = along(index, dim)
         out = x.copy()
-        part = np.ones(x.shape, bool)  # where self takes part in the reduction
+        part = np.ones_like(x, dtype=bool)  # where self takes part in the reduction
         if not include_self:
-            part[pos] = False
-            out[pos] = _identity(x.dtype, ufunc)
-        ufunc.at(out, pos, src)
+            _at("set", part, index, dim, False)
+            _at("set", out, index, dim, _identity(x.dtype, ufunc)[()])
+        _at(ufunc.__name__, out, index, dim, src)
         hit_self = (x == out) & part
         hit_src = src == out[pos]
         count = hit_self.astype(x.dtype)
-        np.add.at(count, pos, hit_src.astype(x.dtype))
+        _at("add", count, index, dim, hit_src.astype(x.dtype))
         count[count == 0] = 1
         self.share_self = (hit_self / count).astype(x.dtype)
         self.share_src = (hit_src / count[pos]).astype(x.dtype)
@@ -191,8 +204,8 @@ class ScatterProd(Function):
 
     def forward(self, x, src, index, dim):
         self.index, self.dim = index, dim
-        self.factor = np.ones(x.shape, dtype=x.dtype)
-        np.multiply.at(self.factor, along(index, dim), src)
+        self.factor = np.ones_like(x)
+        _at("multiply", self.factor, index, dim, src)
         return x * self.factor
 
     def backward(self, g):
@@ -218,8 +231,8 @@ def scatter_reduce(self, dim: int, index, src, reduce: str, *, include_self: boo
         raise TypeError(f"scatter_reduce: src must be a Tensor, got {type(src).__name__}")
     _check_along("scatter_reduce", self, idx, axis, src)
     src = _src("scatter_reduce", self, src, idx)
-    touched = np.zeros(self.shape, dtype=bool)
-    touched[along(idx, axis)] = True
+    touched = np.zeros_like(self.data, dtype=bool)
+    _at("set", touched, idx, axis, True)
     base = self
     if not include_self and reduce != "amax" and reduce != "amin":
         # the written positions start from the identity of the reduction
@@ -229,9 +242,10 @@ def scatter_reduce(self, dim: int, index, src, reduce: str, *, include_self: boo
         total = base + ScatterAddInto.apply(src, index=idx, dim=axis, shape=self.shape)
         if reduce == "sum":
             return total
-        count = np.zeros(self.shape, dtype=np.int64)
-        np.add.at(count, along(idx, axis), 1)
-        count = count + (1 if include_self else 0) * touched + ~touched
+        count = np.zeros_like(self.data, dtype=np.int64)
+        _at("add", count, idx, axis, 1)
+        count = count + touched.astype(np.int64) * int(include_self) + \
+            (~touched).astype(np.int64)
         count = count.astype(self.data.dtype) if self.data.dtype.kind == "f" else count
         if self.data.dtype.kind == "f":
             return total / wrap(count)

@@ -2,7 +2,7 @@
 
 numba reads NUMBA_ENABLE_CUDASIM when numba.cuda is first imported, so each group of cuda
 tests (the sim_*.py files next to this one: ops, cnn, training, errors, surface, tables,
-gpt) runs in its own pytest subprocess with NUMBA_ENABLE_CUDASIM=1; nothing in this process
+gpt, rest) runs in its own pytest subprocess with NUMBA_ENABLE_CUDASIM=1; nothing in this process
 changes how numba behaves for the rest of the suite. Each subprocess must pass every one of
 its tests, none skipped.
 Skipped only when numba-cuda is not installed (the `cuda` and `test` extras install it).
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.skipif(importlib.util.find_spec("numba_cuda") is None,
 
 
 GROUPS = ("sim_ops.py", "sim_cnn.py", "sim_training.py", "sim_errors.py",
-          "sim_surface.py", "sim_tables.py", "sim_gpt.py")
+          "sim_surface.py", "sim_tables.py", "sim_gpt.py", "sim_rest.py")
 _running: dict = {}
 
 

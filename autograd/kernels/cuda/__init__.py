@@ -20,7 +20,8 @@ isclose, ...), scan.py (cumsum, cumprod, ufunc.accumulate), sort.py (argsort), t
 batched matmuls), index.py (indexing with PyTorch's rule, indexed assignment, the
 scatter-add of its backward, the strided copies of transpose / swapaxes / moveaxis / flip),
 blocks.py (concatenate, tril / triu), attention.py (attention's masked row softmax, softmax
-along any axis). Everything but
+along any axis), scatter.py (the ordered scatters of scatter / scatter_reduce), select.py
+(nonzero and unique: a prefix sum, one count to the host, a compaction). Everything but
 array.py imports numba-cuda and is loaded on the first cuda kernel call
 (`registry.backend_module`), so ``import autograd`` never imports numba.
 """
@@ -32,7 +33,7 @@ from ..registry import backend_module
 
 MODULES = ("elementwise", "reduce", "linalg", "softmax_ce", "optim", "conv", "pool",
            "batchnorm", "gather", "transcendental", "index", "scan", "sort", "take", "pad",
-           "einsum")
+           "einsum", "scatter", "select")
 
 for _name in MODULES:
     backend_module("cuda", f"{__name__}.{_name}")

@@ -9,7 +9,8 @@ each operand is transposed to (batch, kept, contracted) or (batch, contracted, k
 reshaped to 3-D and multiplied by the tiled matmul kernel. A letter that only one operand
 has and nothing later needs is summed out first; size-1 dims broadcast against the other
 operand's (numpy's rule for ellipsis dims). A letter repeated within one operand (a
-diagonal) is not supported on cuda.
+diagonal, "ii->i", "bii->bi") is first taken out as a strided copy (index.py): one dim per
+letter, its stride the sum of the strides of the dims that letter names.
 """
 from __future__ import annotations
 
@@ -18,8 +19,26 @@ import math
 import numpy as np
 
 from ... import kernels
-from . import ufuncs
-from .array import CudaArray, device_error
+from . import index, ufuncs
+from .array import CudaArray
+
+
+def _diagonal(x: CudaArray, subs: str) -> tuple:
+    """x with each repeated letter of `subs` reduced to its diagonal: (array, letters)."""
+    letters = "".join(dict.fromkeys(subs))
+    if letters == subs:
+        return x, subs
+    own = [math.prod(x.shape[d + 1:]) for d in range(x.ndim)]
+    shape, strides = [], []
+    for c in letters:
+        dims = [d for d, s in enumerate(subs) if s == c]
+        sizes = {x.shape[d] for d in dims}
+        if len(sizes) != 1:
+            raise ValueError(f"einsum: subscript {c!r} is repeated for dims of sizes "
+                             f"{sorted(sizes)} (operand of shape {x.shape})")
+        shape.append(x.shape[dims[0]])
+        strides.append(sum(own[d] for d in dims))
+    return index.strided(x, tuple(shape), tuple(strides)), letters
 
 
 def _sum_out(x: CudaArray, subs: str, keep: set) -> tuple:
@@ -69,14 +88,13 @@ def einsum(equation, *operands, out=None, optimize=False, **kwargs):
     subs = lhs.split(",")
     if len(subs) != len(operands) or not all(isinstance(x, CudaArray) for x in operands):
         return NotImplemented
-    if any(len(set(s)) != len(s) for s in subs):
-        raise device_error(f"einsum {equation!r} with a repeated subscript (a diagonal)")
     if len({x.dtype for x in operands}) != 1 or operands[0].dtype.kind != "f":
         raise TypeError(f"cuda einsum: operands of one float dtype, got "
                         f"{[str(x.dtype) for x in operands]}")
     for s, x in zip(subs, operands):
         if len(s) != x.ndim:
             raise ValueError(f"einsum: subscripts {s!r} for an operand of shape {x.shape}")
+    operands, subs = zip(*(_diagonal(x, s) for x, s in zip(operands, subs)))
     acc, letters = operands[0], subs[0]
     for k in range(1, len(operands)):
         needed = set(result).union(*subs[k + 1:])
