@@ -1,6 +1,8 @@
 """Matrix multiplication, 2-D and batched with broadcast batch dims."""
 from __future__ import annotations
 
+import math
+
 from .. import kernels as K
 from ..function import Function
 
@@ -44,7 +46,7 @@ class MatMul(Function):
 
 def _rows(t):
     """(..., m, k) as (batch * m, k): a view where the layout allows, else a copy."""
-    return t.reshape(-1, t.shape[-1])
+    return t.reshape(math.prod(t.shape[:-1]), t.shape[-1])  # -1 is ambiguous when k == 0
 
 
 class Linear(Function):

@@ -79,3 +79,23 @@ def test_stacked_forward_is_one_product_and_equal(monkeypatch):
                                    atol=1e-6)
     if policy.get_backend() == "numba":  # the numpy backend is the plain reference
         assert seen[:2] == [2, 2] and seen[2] == 3
+
+
+@pytest.mark.parametrize("sa, sb", [((1, 0, 0), (0,)), ((2, 3, 0), (0, 4)), ((0, 3, 2), (2, 4)),
+                                    ((2, 0, 3), (3, 5)), ((2, 3, 4), (4, 0))])
+def test_stacked_products_with_an_empty_dim(sa, sb):
+    """A stack times one matrix with a zero-length dim (found by the property tests: the
+    flattened rows reshaped with -1 failed when k == 0): numpy's values, zero gradients."""
+    a = autograd.tensor(np.ones(sa), requires_grad=True)
+    b = autograd.tensor(np.ones(sb), requires_grad=True)
+    out = a @ b
+    np.testing.assert_array_equal(out.data, np.ones(sa) @ np.ones(sb))
+    out.sum().backward()
+    A, B, G = np.ones(sa), np.ones(sb), np.ones(out.shape)
+    rows = int(np.prod(sa[:-1]))
+    if len(sb) == 1:
+        ga, gb = G[..., None] * B, (A * G[..., None]).reshape(rows, sb[0]).sum(0)
+    else:
+        ga, gb = G @ B.T, A.reshape(rows, sa[-1]).T @ G.reshape(rows, sb[1])
+    np.testing.assert_array_equal(a.grad.data, ga)
+    np.testing.assert_array_equal(b.grad.data, gb)

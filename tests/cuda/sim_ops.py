@@ -324,3 +324,24 @@ def test_in_place_ops_on_cuda() -> None:
     np.testing.assert_array_equal(host(d), np.zeros((3, 3), np.float32))
     d.fill_(2.5)
     np.testing.assert_array_equal(host(d), np.full((3, 3), 2.5, np.float32))
+
+
+def test_shared_tiles_are_one_array_per_block_even_when_threads_race(monkeypatch) -> None:
+    """numba-cuda's simulator made a block's shared array per line with an unlocked
+    check-then-set: threads that asked at once got arrays of their own and the matmul
+    computed garbage (seen once in CI, under load). Every allocation here sleeps, so each
+    thread is switched out inside it: without runtime.py's lock the product is wrong."""
+    import time
+
+    from numba.cuda.simulator import kernelapi
+    empty = kernelapi.np.empty
+
+    def slow_empty(*args, **kwargs):
+        time.sleep(0.002)
+        return empty(*args, **kwargs)
+    monkeypatch.setattr(kernelapi.np, "empty", slow_empty)
+    rng = np.random.default_rng(9)
+    a = rng.standard_normal((9, 7)).astype(np.float32)
+    b = rng.standard_normal((7, 6)).astype(np.float32)
+    for config in ("large", "medium", "small"):
+        close(_gemm(a, b, False, False, config), a @ b, rtol=1e-4, atol=1e-5)

@@ -27,6 +27,38 @@ _prepared: dict = {}  # (kernel, argument kinds) -> a direct launcher, or None (
 
 _manager = [None]  # the memory manager of the one context this backend uses
 
+
+def _simulator_shared_arrays_locked() -> None:
+    """numba-cuda's simulator (0.30) gives a block's threads one shared array per source
+    line, made by the first thread that asks; two threads asking at once can each make
+    their own (a check-then-set with no lock), and the block then computes garbage. It
+    happened in CI under load (a matmul tile). The same lookup, under a lock."""
+    import sys
+    import threading
+    import traceback
+
+    from numba.cuda.simulator import kernelapi
+
+    original = kernelapi.FakeCUDAShared.array
+    lock = threading.Lock()
+
+    def array(self, shape, dtype, alignment=None):
+        if shape == 0 or alignment is not None:  # dynamic shared memory: no per-line lookup
+            return original(self, shape, dtype, alignment)
+        if isinstance(dtype, kernelapi.types.Type):
+            dtype = kernelapi.numpy_support.as_dtype(dtype)
+        caller = traceback.extract_stack(sys._getframe(1), limit=1)[0][0:2]
+        with lock:
+            found = self._allocations.get(caller)
+            if found is None:
+                found = self._allocations[caller] = np.empty(shape, dtype)
+        return found
+    kernelapi.FakeCUDAShared.array = array
+
+
+if SIMULATOR:
+    _simulator_shared_arrays_locked()
+
 if not SIMULATOR:
     from numba.cuda.cudadrv.devicearray import DeviceNDArray
 

@@ -5,6 +5,8 @@ reference: float inputs must be at least 2-D, as the op guarantees (a clear erro
 than numpy's 1-D semantics)."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import linalg as ref
@@ -38,11 +40,11 @@ def matmul(a: np.ndarray, b: np.ndarray, trans_a: bool = False, trans_b: bool = 
             and (out is None or out.flags.c_contiguous)):
         # a stack of matrices times one matrix (a Linear layer on (batch, tokens, features)):
         # one product over all the rows, not one BLAS call per matrix (numpy's loop)
-        rows = a.reshape(-1, a.shape[-1])
+        rows = a.reshape(math.prod(a.shape[:-1]), a.shape[-1])  # -1 is ambiguous if k == 0
         shape = a.shape[:-1] + (b.shape[1],)
         if out is None:
             return ref.blas_matmul(rows, b).reshape(shape)
         if out.shape == shape and out.dtype == np.result_type(a, b):
-            ref.blas_matmul(rows, b, out.reshape(-1, b.shape[1]))
+            ref.blas_matmul(rows, b, out.reshape(rows.shape[0], b.shape[1]))
             return out
     return ref.blas_matmul(a, b, out)
