@@ -37,7 +37,8 @@ def _median_time(step, sync, repeat: int, warmup: int = 3, name: str = "") -> fl
     start = time.perf_counter()
     step()
     sync()
-    FIRST_CALL[name] = time.perf_counter() - start
+    if name:
+        FIRST_CALL[name] = time.perf_counter() - start
     for _ in range(warmup - 1):
         step()
     sync()
