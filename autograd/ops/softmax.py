@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from .. import kernels as K
 from ..function import Function
-from ..kernels.cuda.array import kernel
-from .device import on_cuda
 from .reduce import normalize_dims
 
 
@@ -14,8 +12,6 @@ class Softmax(Function):
 
     def forward(self, x, dim):
         (self.dim,) = normalize_dims("softmax", dim, x.ndim) or (0,)
-        if on_cuda(x) and self.dim != x.ndim - 1:  # the device's kernel along any axis
-            return kernel("attention", "softmax_axis")(x, self.dim)
         return K.softmax(x, self.dim)
 
     def backward(self, g):
@@ -29,8 +25,6 @@ class LogSoftmax(Function):
 
     def forward(self, x, dim):
         (self.dim,) = normalize_dims("log_softmax", dim, x.ndim) or (0,)
-        if on_cuda(x) and self.dim != x.ndim - 1:  # the device's kernel along any axis
-            return kernel("attention", "softmax_axis")(x, self.dim, log=True)
         return K.log_softmax(x, self.dim)
 
     def backward(self, g):

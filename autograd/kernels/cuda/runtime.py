@@ -188,6 +188,9 @@ def _copy(src, dst, n):
         i += step
 
 
+COPY = _copy  # dst[:n] = src[:n] with a cast: also the rounding ops' kernel for integers
+
+
 @cuda.jit(cache=True)
 def _to_bool(src, dst, n):
     i = cuda.grid(1)

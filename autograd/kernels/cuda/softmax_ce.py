@@ -1,4 +1,5 @@
-"""Softmax, log-softmax and the fused cross-entropy on cuda: one thread per row.
+"""Softmax, log-softmax (along any axis) and the fused cross-entropy on cuda: one thread
+per row.
 
 Each row subtracts its max before exponentiating (stable for any logits), as the numpy
 references do; sums accumulate in float64.
@@ -12,43 +13,44 @@ from numba import cuda
 
 from ..registry import register
 from .array import CudaArray, device_error
-from .runtime import empty, launch_1d
+from .runtime import around, empty, launch_1d
 
 
 @cuda.jit(cache=True)
-def _softmax(x, out, rows, c, log):
-    r = cuda.grid(1)
+def _softmax(x, out, lines, n, inner, log):
+    """x viewed as (outer, n, inner), softmax along n: one thread per (outer, inner) line,
+    reading with stride inner (the last axis is inner == 1; along another axis neighbouring
+    threads read neighbouring elements)."""
+    t = cuda.grid(1)
     step = cuda.gridsize(1)
-    while r < rows:
-        base = r * c
+    while t < lines:
+        o = t // inner
+        base = o * n * inner + (t - o * inner)
         m = x[base]
-        for j in range(1, c):
-            m = max(m, x[base + j])
+        for j in range(1, n):
+            m = max(m, x[base + j * inner])
         s = 0.0
-        for j in range(c):
-            s += math.exp(x[base + j] - m)
+        for j in range(n):
+            s += math.exp(x[base + j * inner] - m)
         if log:
             ls = math.log(s)
-            for j in range(c):
-                out[base + j] = (x[base + j] - m) - ls
+            for j in range(n):
+                out[base + j * inner] = (x[base + j * inner] - m) - ls
         else:
-            for j in range(c):
-                out[base + j] = math.exp(x[base + j] - m) / s
-        r += step
-
-
-def _rows(name: str, x: CudaArray, axis: int) -> tuple:
-    if x.ndim == 0 or axis % x.ndim != x.ndim - 1:
-        raise device_error(f"{name} along axis {axis} of shape {x.shape} (cuda: the last "
-                           f"axis only)")
-    c = x.shape[-1]
-    return x.size // c if c else 0, c
+            for j in range(n):
+                out[base + j * inner] = math.exp(x[base + j * inner] - m) / s
+        t += step
 
 
 def _softmax_like(name: str, x: CudaArray, axis: int, log: bool) -> CudaArray:
-    rows, c = _rows(name, x, axis)
+    """softmax (log: log_softmax) of x along `axis`, any axis, in one launch."""
+    if x.ndim == 0:
+        raise device_error(f"{name} along axis {axis} of shape {x.shape} (cuda: an array "
+                           f"with dims)")
+    _, n, inner = around(x.shape, int(axis) % x.ndim)
+    lines = x.size // n if n else 0
     out = empty(x.shape, x.dtype)
-    launch_1d(_softmax, rows, x.dev, out.dev, rows, c, log)
+    launch_1d(_softmax, lines, x.dev, out.dev, lines, n, inner, log)
     return out
 
 

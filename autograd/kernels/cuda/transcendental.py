@@ -18,7 +18,7 @@ import numpy as np
 from numba import cuda
 
 from ..registry import register
-from . import elementwise, ufuncs
+from . import elementwise, runtime, ufuncs
 from .array import CudaArray
 from .elementwise import _binary_kernels, _unary_kernel, run_binary, run_unary
 from .runtime import empty, launch_1d
@@ -177,19 +177,13 @@ def _register_unary(name: str, f) -> None:
 
     def implementation(x, out=None):
         if name in _ROUNDING and x.dtype.kind in "iu":
-            return run_unary(_COPY, x, out)
+            return run_unary(runtime.COPY, x, out)  # runtime's copy kernel
         _float_only(name, x)
         return run_unary(kernel, x, out)
     implementation.__name__ = implementation.__qualname__ = f"cuda_{name}"
     register("cuda", name)(implementation)
 
 
-@cuda.jit(device=True)
-def _identity(x):
-    return x
-
-
-_COPY = _unary_kernel(_identity)
 for _name, _f in _UNARY.items():
     _register_unary(_name, _f)
 
