@@ -32,7 +32,7 @@ def test_task_split_equals_the_serial_run(monkeypatch, dtype, packed_from):
     monkeypatch.setattr(tasks, "threads", lambda: 3)  # more threads than cores: still exact
     rng = np.random.default_rng(0)
     shapes = [((3, 70, 300), (300, 40)), ((64, 9, 5), (64, 5, 33)), ((1, 1), (1, 1)),
-              ((130, 257), (257, 90)), ((2, 17, 3), (3, 100))]
+              ((130, 257), (257, 90)), ((2, 17, 3), (3, 100)), ((70, 1100), (1100, 40))]
     for sa, sb in shapes:
         a = rng.standard_normal(sa).astype(dtype)
         b = rng.standard_normal(sb).astype(dtype)

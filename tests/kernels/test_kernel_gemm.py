@@ -62,10 +62,11 @@ def _check(a, b, bias=None, act=None):
 
 
 # (a shape, b shape): ones, odd sizes, remainders of the 8-row tiles, 16/32-column tiles and
-# 256-deep panels, and shapes that fill whole tiles exactly
+# of the packed kernel's KC-deep (1024) panels, and shapes that fill whole tiles exactly
 SHAPES_2D = [((1, 1), (1, 1)), ((1, 7), (7, 1)), ((5, 7), (7, 3)), ((8, 256), (256, 32)),
              ((9, 257), (257, 33)), ((17, 513), (513, 15)), ((97, 40), (40, 100)),
-             ((200, 1), (1, 70))]
+             ((200, 1), (1, 70)), ((9, 1025), (1025, 33)), ((8, 2048), (2048, 32)),
+             ((3, 2100), (2100, 17))]
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -29,11 +29,14 @@ from __future__ import annotations
 
 import os
 import queue
+import sys
 import threading
+import time
 
 import numba
 import numpy as np
 from numba import types
+from llvmlite import ir
 from numba.core import cgutils
 from numba.extending import intrinsic, register_jitable
 
@@ -67,14 +70,65 @@ def claim(ctr, phase=0):
 
 @register_jitable(inline="always")
 def finish(ctr, ntasks, phase=0):
-    """Count one finished task of `phase`; True if it was the last of ntasks."""
-    return _fetch_add(ctr, 2 * phase + 1, 1) == ntasks - 1
+    """Count one finished task of `phase`; True if it was the last of ntasks (then, in the
+    last phase, also set the done word that the caller polls)."""
+    last = _fetch_add(ctr, 2 * phase + 1, 1) == ntasks - 1
+    if last and 2 * phase + 3 == ctr.shape[0]:
+        _fetch_add(ctr, ctr.shape[0] - 1, 1)
+    return last
 
 
 @register_jitable(inline="always")
 def finished(ctr, phase=0):
     """How many tasks of `phase` are finished (an atomic read)."""
     return _fetch_add(ctr, 2 * phase + 1, 0)
+
+
+@intrinsic
+def _sched_yield(typingctx):
+    """libc's sched_yield(): let another runnable thread have this core, if one waits."""
+    sig = types.int32()
+
+    def codegen(context, builder, signature, args):
+        fnty = ir.FunctionType(ir.IntType(32), [])
+        return builder.call(cgutils.get_or_insert_function(builder.module, fnty, "sched_yield"),
+                            [])
+
+    return sig, codegen
+
+
+@numba.njit(nogil=True, cache=True)
+def _await_done(word, polls):
+    """Poll word[0] (atomically) until it is set, yielding the core between polls, at most
+    `polls` times; returns whether it was set."""
+    for _ in range(polls):
+        if _fetch_add(word, 0, 0):
+            return True
+        _sched_yield()
+    return _fetch_add(word, 0, 0) != 0
+
+
+# How many times the caller polls the done word before it sleeps on the job's Event: about
+# 200 us of polls (each yields the core, so the helper it waits for is never held up on a
+# shared core). A helper returning to Python needs the GIL before it can set the Event, and
+# a sleeping caller's wake-up costs ~15 us more here, both as much as a small product; the
+# done word is set inside the task loop, without the GIL. 0 (no polling) where
+# sched_yield is missing.
+POLL_US = 200 if sys.platform.startswith(("linux", "darwin")) else 0
+_polls: list = []  # the poll count, measured once per process
+
+
+def done_polls() -> int:
+    if not _polls:
+        n = 0
+        if POLL_US:
+            word = np.zeros(1, np.int64)
+            _await_done(word, 10)  # compile (or load from the cache)
+            t0 = time.perf_counter()
+            _await_done(word, 1000)
+            n = max(1, int(POLL_US * 1e-6 * 1000 / max(time.perf_counter() - t0, 1e-6)))
+        _polls.append(n)
+    return _polls[0]
 
 
 class _Pool:
@@ -150,12 +204,17 @@ def run(kernel, dtype, args: tuple, nthreads: int) -> None:
     for q in helpers:
         q.put((fn, args, done, errors))
     if not fn(*args):
-        # a helper holds the last unfinished task: it sets `done` after finishing it
-        done.wait()
+        # a helper holds the last unfinished task: it sets the done word (the counter's
+        # last element) when it finishes it, and `done` once back in Python (or failing)
+        word = [x for x in args if isinstance(x, np.ndarray) and x.dtype == np.int64][-1]
+        if not _await_done(word[-1:], done_polls()):
+            done.wait()
     if errors:
         raise errors[0]
 
 
 def new_counter(phases: int = 1) -> np.ndarray:
-    """A task loop's counters: next task and tasks done, per phase."""
-    return np.zeros(2 * phases, np.int64)
+    """A task loop's counters: next task and tasks done, per phase, then the done word (set
+    by `finish` when the last phase's last task is done). `run` finds it as the last int64
+    array among the kernel's arguments."""
+    return np.zeros(2 * phases + 1, np.int64)
