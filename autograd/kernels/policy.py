@@ -87,16 +87,14 @@ POOL = Thresholds("pool", 0, 1 << 18)
 POOL_2X2 = Thresholds("pool_2x2", 0, 1 << 22)
 OPTIMIZER = Thresholds("optimizer", 0, NEVER)  # fused updates: one serial loop per parameter
 # autograd.kernels.gemm, counted in multiply-adds (m * k * n per product, times the batch):
-# it never hands off to numpy (it is the numba GEMM, called by name); above 2^24 MACs it runs
+# it never hands off to numpy (it is the numba GEMM, called by name); above 2^21 MACs it runs
 # on every core through the task pool (autograd/kernels/jit/tasks.py: no parallel region, no
-# spinning thread, and a helper without a core claims no task). A launch costs ~8-18 us, but
-# the helper starts ~35 us after the caller, so small jobs lose (2 cores, load ~1.5 from other
-# processes, time parallel / serial: 64 x (64x32 @ 32x64) float32, 8.4M MACs: 234 / 208 us;
-# Linear 128x784 -> 256, 25.7M: 420 / 538 us; 1024^3: 12.4 / 22.6 ms; with a process spinning
-# on a core the Linear took 645 / 545 us, the MLP step 1.11x its quiet time). It was 2^26
-# with numba's workqueue layer, whose launches cost 60-100 us here. Where `@`, Linear and
-# attention call it: GEMM_MATMUL and GEMM_LINEAR below.
-GEMM = Thresholds("gemm", 0, 1 << 24)
+# thread spinning on a core, and a helper without a core claims no task). Measured on 2 cores
+# (time parallel / serial, float32; quiet, then with a process spinning on one core):
+# 8 x (64x32 @ 32x64), 2^20 MACs: 1.04, 1.16; 16 x: 2^21: 0.80, 1.09; 128^3, 2^21: 0.82,
+# 1.10; 32 x: 2^22: 0.64, 1.05; 128x784 @ 784x64, 2^22.6: 0.66, 1.04; 64 x, 2^23: 0.63,
+# 1.03. Where `@`, Linear and attention call it: GEMM_MATMUL and GEMM_LINEAR below.
+GEMM = Thresholds("gemm", 0, 1 << 21)
 
 # numpy's matmul (OpenBLAS) inside numbagrad, counted in multiply-adds like GEMM (numpy_below
 # unused): a product above 2^28 MACs (~645^3, ~5 ms on one core) gets every core, smaller

@@ -9,19 +9,21 @@ spinning threads 1.5 us, but then a region whose second thread lost its core to 
 process waits for it at the closing barrier: 64 small products took 32 ms instead of 0.2 ms
 while a child process spun on one core. Both layers split the iterations statically.
 
-Here a launch costs one queue put and one Event (8-18 us with nothing to do, no thread
-spins): the helpers sleep on their queues. The split is dynamic: the caller runs the same
-loop and claims tasks itself, so a helper that has not been scheduled yet simply claims
+Here a launch costs one queue put per helper (8-18 us with nothing to do). No thread spins
+on a core: a helper polls its bell, yielding the core between polls, for ~200 us after each
+job (the next launch of a training step usually comes sooner; a sleeping thread's wake-up
+costs 15-35 us here), then sleeps on its queue. The split is dynamic: the caller runs the
+same loop and claims tasks itself, so a helper that has not been scheduled yet simply claims
 nothing (it wakes later, finds the counter exhausted and returns), and the caller waits only
-for tasks a helper has actually claimed and not finished. What it still costs: a helper
-needs the GIL to pick up a job and to return from it, so it starts ~35 us after the caller,
-and under load that handover can delay the caller (Linear 128x784 -> 256 with a process
-spinning on a core: 645 us parallel, 545 serial; measured in `policy.GEMM`'s comment), but
-never by a scheduler slice per launch, as a static split does.
+for tasks a helper has actually claimed and not finished, polling the done word that the
+last task sets (no GIL, no Event) before it sleeps. What it still costs: a helper needs the
+GIL to pick up a job, so it starts a few to ~35 us after the caller, and under load (another
+process on a core) a launch costs the caller 3-10% over a serial run (policy.GEMM's comment),
+but never a scheduler slice per launch, as a static split does.
 
 A task loop is an `njit(nogil=True)` function (compiled serial, through `lazy_njit`) that
-takes a counter array `ctr` (int64 zeros, one per call: next task, tasks done, and more
-pairs for more phases), claims tasks with `claim(ctr)`, counts each finished one with
+takes a counter array `ctr` (`new_counter`: next task and tasks done per phase, then the
+done word; the last int64 array among its arguments), claims tasks with `claim(ctr)`, counts each finished one with
 `finish(ctr, ntasks)` and returns True when the task it finished was the last one (and
 when there are no tasks at all). It allocates what it needs before its first claim.
 """
@@ -45,7 +47,7 @@ from .helper_thread import cpu_count
 
 
 @intrinsic
-def _fetch_add(typingctx, arr_ty, idx_ty, val_ty):
+def fetch_add(typingctx, arr_ty, idx_ty, val_ty):
     """Atomically add val to arr[idx] (an int64 array); returns the value before."""
     if not (isinstance(arr_ty, types.Array) and arr_ty.dtype == types.int64):
         return None
@@ -65,23 +67,23 @@ def _fetch_add(typingctx, arr_ty, idx_ty, val_ty):
 @register_jitable(inline="always")
 def claim(ctr, phase=0):
     """The next task's index in `phase` (>= the task count once none is left)."""
-    return _fetch_add(ctr, 2 * phase, 1)
+    return fetch_add(ctr, 2 * phase, 1)
 
 
 @register_jitable(inline="always")
 def finish(ctr, ntasks, phase=0):
     """Count one finished task of `phase`; True if it was the last of ntasks (then, in the
     last phase, also set the done word that the caller polls)."""
-    last = _fetch_add(ctr, 2 * phase + 1, 1) == ntasks - 1
+    last = fetch_add(ctr, 2 * phase + 1, 1) == ntasks - 1
     if last and 2 * phase + 3 == ctr.shape[0]:
-        _fetch_add(ctr, ctr.shape[0] - 1, 1)
+        fetch_add(ctr, ctr.shape[0] - 1, 1)
     return last
 
 
 @register_jitable(inline="always")
 def finished(ctr, phase=0):
     """How many tasks of `phase` are finished (an atomic read)."""
-    return _fetch_add(ctr, 2 * phase + 1, 0)
+    return fetch_add(ctr, 2 * phase + 1, 0)
 
 
 @intrinsic
@@ -98,82 +100,105 @@ def _sched_yield(typingctx):
 
 
 @numba.njit(nogil=True, cache=True)
-def _await_done(word, polls):
-    """Poll word[0] (atomically) until it is set, yielding the core between polls, at most
-    `polls` times; returns whether it was set."""
+def _await_change(word, seen, polls):
+    """Poll word[0] (atomically) until it differs from `seen`, yielding the core between
+    polls, at most `polls` times; returns whether it changed."""
     for _ in range(polls):
-        if _fetch_add(word, 0, 0):
+        if fetch_add(word, 0, 0) != seen:
             return True
         _sched_yield()
-    return _fetch_add(word, 0, 0) != 0
+    return fetch_add(word, 0, 0) != seen
 
 
-# How many times the caller polls the done word before it sleeps on the job's Event: about
-# 200 us of polls (each yields the core, so the helper it waits for is never held up on a
-# shared core). A helper returning to Python needs the GIL before it can set the Event, and
-# a sleeping caller's wake-up costs ~15 us more here, both as much as a small product; the
-# done word is set inside the task loop, without the GIL. 0 (no polling) where
-# sched_yield is missing.
+# How long a thread polls before it sleeps: a helper, for its next job after each one (its
+# bell), and the caller, for the done word of a helper's last task. A sleeping thread's
+# wake-up costs ~15-35 us here (the kernel's, then the GIL's), as much as a small product
+# (measured on 2 cores, quiet, helper polling / sleeping: Linear 128x784 -> 256 281-289 /
+# 301-305 us, 64 x (64x32 @ 32x64) 111 / 117-120 us). Each poll yields the core
+# (sched_yield), so a poller never holds up a runnable thread that shares its core. 0 (never
+# poll) where sched_yield is missing.
 POLL_US = 200 if sys.platform.startswith(("linux", "darwin")) else 0
-_polls: list = []  # the poll count, measured once per process
+_polls: list = []  # polls per POLL_US, measured once per process
 
 
-def done_polls() -> int:
+def polls() -> int:
     if not _polls:
         n = 0
         if POLL_US:
             word = np.zeros(1, np.int64)
-            _await_done(word, 10)  # compile (or load from the cache)
+            _await_change(word, 0, 10)  # compile (or load from the cache)
             t0 = time.perf_counter()
-            _await_done(word, 1000)
+            _await_change(word, 0, 1000)
             n = max(1, int(POLL_US * 1e-6 * 1000 / max(time.perf_counter() - t0, 1e-6)))
         _polls.append(n)
     return _polls[0]
 
 
+class _Helper:
+    """One helper thread and its job queue. `put` also rings its bell (bumps a counter),
+    which the thread polls for a while after each job before it blocks on the queue."""
+
+    def __init__(self) -> None:
+        self.queue = queue.SimpleQueue()
+        self.bell = np.zeros(1, np.int64)
+        threading.Thread(target=self._serve, daemon=True, name="numbagrad-task").start()
+
+    def put(self, job: tuple) -> None:
+        self.queue.put(job)
+        self.bell[0] += 1  # after the put: a helper that hears the bell finds the job
+
+    def _next(self) -> tuple:
+        seen = self.bell[0]
+        try:
+            return self.queue.get_nowait()
+        except queue.Empty:
+            pass
+        if _await_change(self.bell, seen, polls()):
+            try:
+                return self.queue.get_nowait()
+            except queue.Empty:
+                pass
+        return self.queue.get()
+
+    def _serve(self) -> None:
+        while True:
+            fn, args, done, errors = self._next()
+            try:
+                last = fn(*args)
+            except BaseException as e:  # noqa: BLE001 - re-raised by the caller
+                errors.append(e)
+                last = True
+            # drop the job's arrays before waking the caller, not when the next job
+            # arrives: held here they would be freed late, by this thread, and the next
+            # op's output would come from fresh pages (98 page faults per 4 MB output)
+            fn = args = errors = None
+            if last:
+                done.set()
+            done = None
+
+
 class _Pool:
-    """Helper threads, each blocked on its own queue between jobs (started on first use,
-    again in a forked child, which has none)."""
+    """Helper threads (started on first use, again in a forked child, which has none)."""
 
     def __init__(self) -> None:
         self.pid = None
-        self.queues: list = []
+        self.workers: list = []
         self.lock = threading.Lock()
 
     def helpers(self, want: int) -> list:
         if self.pid != os.getpid():
             with self.lock:
                 if self.pid != os.getpid():
-                    self.queues = []
+                    self.workers = []
                     self.pid = os.getpid()
-        if len(self.queues) < want:
+        if len(self.workers) < want:
             with self.lock:
-                while len(self.queues) < want:
-                    q = queue.SimpleQueue()
+                while len(self.workers) < want:
                     try:
-                        threading.Thread(target=_serve, args=(q,), daemon=True,
-                                         name="numbagrad-task").start()
+                        self.workers.append(_Helper())
                     except RuntimeError:  # "can't start new thread": fewer helpers
                         break
-                    self.queues.append(q)
-        return self.queues[:want]
-
-
-def _serve(q) -> None:
-    while True:
-        fn, args, done, errors = q.get()
-        try:
-            last = fn(*args)
-        except BaseException as e:  # noqa: BLE001 - re-raised by the caller
-            errors.append(e)
-            last = True
-        # drop the job's arrays before waking the caller, not when the next job arrives:
-        # held here they would be freed late, by this thread, and the next op's output
-        # would come from fresh pages (98 page faults per 4 MB output, measured)
-        fn = args = errors = None
-        if last:
-            done.set()
-        done = None
+        return self.workers[:want]
 
 
 _pool = _Pool()
@@ -201,13 +226,13 @@ def run(kernel, dtype, args: tuple, nthreads: int) -> None:
         return
     done = threading.Event()
     errors: list = []
-    for q in helpers:
-        q.put((fn, args, done, errors))
+    for h in helpers:
+        h.put((fn, args, done, errors))
     if not fn(*args):
         # a helper holds the last unfinished task: it sets the done word (the counter's
         # last element) when it finishes it, and `done` once back in Python (or failing)
         word = [x for x in args if isinstance(x, np.ndarray) and x.dtype == np.int64][-1]
-        if not _await_done(word[-1:], done_polls()):
+        if not _await_change(word[-1:], 0, polls()):
             done.wait()
     if errors:
         raise errors[0]
