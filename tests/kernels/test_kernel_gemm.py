@@ -130,6 +130,14 @@ def test_gemm_transposed_and_strided_views(dtype):
     b3 = rng.standard_normal((3, 16, 11)).astype(dtype)
     got = _numba()(np.swapaxes(a3, -1, -2), b3)
     np.testing.assert_allclose(got, np.swapaxes(a3, -1, -2) @ b3, **_tol(dtype))
+    # a strided stack (attention's (tokens, batch, width) view) times W^T (copied to one
+    # product), and times W read in place (one product per matrix)
+    x = np.swapaxes(rng.standard_normal((4, 7, 40)).astype(dtype), 0, 1)
+    w = rng.standard_normal((33, 40)).astype(dtype)
+    for y in (w.T, np.ascontiguousarray(w[:32].T)):
+        want = _want(x, y, bias[:y.shape[1]], "relu")
+        np.testing.assert_allclose(_numba()(x, y, bias[:y.shape[1]], "relu"), want,
+                                   **_tol(dtype))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -604,6 +604,11 @@ def gemm(a: np.ndarray, b: np.ndarray, bias: np.ndarray | None = None,
     """act(a @ b + bias), 2-D or batched with broadcast batch dims (see the reference)."""
     batch, m, k, n, dt = check_gemm(a, b, bias, activation, out)
     shape = batch + (m, n)
+    if (batch and b.ndim == 2 and not a.flags.c_contiguous and m * k
+            and (b.strides[1] != b.itemsize or n % (32 if dt == np.float32 else 16))):
+        # a strided stack (attention's (tokens, batch, width) view) times a B whose panels
+        # are copied (Linear's W^T): copy A (O(mk)) rather than B's panels once per matrix
+        a = np.ascontiguousarray(a)
     if (batch and b.ndim == 2 and a.flags.c_contiguous and m * k
             and (out is None or out.flags.c_contiguous)):
         # a stack of matrices times one matrix (a Linear layer on (batch, tokens, features)):
