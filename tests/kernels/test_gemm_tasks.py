@@ -88,6 +88,19 @@ def test_a_helper_error_reaches_the_caller():
         tasks.run(Kernel(), np.float32, (tasks.new_counter(),), 2)
 
 
+def test_a_helper_skips_a_job_already_done():
+    """A job whose done word is set (the caller took every task while the helper was away)
+    is dropped without a call, so a backlog of them never costs a launch each."""
+    from autograd.kernels.jit import tasks
+    helper = tasks._pool.helpers(1)[0]
+    called, reached = [], threading.Event()
+    helper.put((lambda: called.append(1) or True, (), threading.Event(), [],
+                np.ones(1, np.int64)))
+    helper.put((lambda: reached.set() or True, (), threading.Event(), [],
+                np.zeros(1, np.int64)))
+    assert reached.wait(60) and not called
+
+
 def test_bad_shapes_raise_before_any_thread_runs():
     from autograd.kernels.jit import gemm as jit_gemm
     from autograd.kernels.jit import tasks
@@ -114,7 +127,7 @@ with policy.override(parallel_above=-1, families=("gemm",)):
     gemm(a, b)  # compiled, helper started
     release = threading.Event()
     for q in tasks._pool.helpers(tasks.threads() - 1):  # every helper stuck in a long job
-        q.put((lambda: release.wait(), (), threading.Event(), []))
+        q.put((lambda: release.wait(), (), threading.Event(), [], np.zeros(1, np.int64)))
     t0 = time.perf_counter()
     for _ in range(20):
         assert np.allclose(gemm(a, b), np.matmul(a, b), rtol=1e-4, atol=1e-4)

@@ -162,7 +162,13 @@ class _Helper:
 
     def _serve(self) -> None:
         while True:
-            fn, args, done, errors = self._next()
+            fn, args, done, errors, word = self._next()
+            if word[0]:
+                # done already (the caller took every task while this thread was away):
+                # skip it without a call, which would cost two GIL hand-overs, so a backlog
+                # of such jobs drains at once instead of one per launch of the caller's
+                fn = args = done = errors = word = None
+                continue
             try:
                 last = fn(*args)
             except BaseException as e:  # noqa: BLE001 - re-raised by the caller
@@ -226,13 +232,14 @@ def run(kernel, dtype, args: tuple, nthreads: int) -> None:
         return
     done = threading.Event()
     errors: list = []
+    # the done word: the counter's last element, set by the task that finishes last
+    word = [x for x in args if isinstance(x, np.ndarray) and x.dtype == np.int64][-1][-1:]
     for h in helpers:
-        h.put((fn, args, done, errors))
+        h.put((fn, args, done, errors, word))
     if not fn(*args):
-        # a helper holds the last unfinished task: it sets the done word (the counter's
-        # last element) when it finishes it, and `done` once back in Python (or failing)
-        word = [x for x in args if isinstance(x, np.ndarray) and x.dtype == np.int64][-1]
-        if not _await_change(word[-1:], 0, polls()):
+        # a helper holds the last unfinished task: it sets the done word when it finishes
+        # it, and `done` once back in Python (or failing)
+        if not _await_change(word, 0, polls()):
             done.wait()
     if errors:
         raise errors[0]
