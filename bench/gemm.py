@@ -136,7 +136,8 @@ def _square(threads: int) -> None:
 
             st = compare({"gemm": lambda a=a, b=b: gemm(a, b), "numpy": ref},
                          repeat=3 if QUICK[0] or n >= 2048 else 7,
-                         settle={"numpy": 0.1} if threads > 1 else None)
+                         settle={"numpy": 0.1} if threads > 1 else None,
+                         rewarm=0.05 if threads > 1 else 0.0)
             g = {k: rate(s, 2.0 * n ** 3 / 1e9) for k, s in st.items()}
             ratio = st["gemm"]["median"] / st["numpy"]["median"]
             rows.append([np.dtype(dt).name, n] + [
@@ -183,7 +184,7 @@ def _fused(threads: int) -> None:
             # OpenBLAS's threads spin after each call: let them sleep before numba's run
             st = compare({"gemm": ours, "numpy": ref},
                          settle={"numpy": 0.1} if threads > 1 else None,
-                         repeat=3 if QUICK[0] else 9)
+                         rewarm=0.05 if threads > 1 else 0.0, repeat=3 if QUICK[0] else 9)
             ratio = st["gemm"]["median"] / st["numpy"]["median"]
             rows.append([name, np.dtype(dt).name] + [
                 f"{fmt_time(st[k]['median'])} ({fmt_time(st[k]['min'])}-"

@@ -31,11 +31,16 @@ def _calibrate(fn: Callable, target: float) -> int:
 
 
 def compare(candidates: dict, repeat: int | None = None, target: float | None = None,
-            warmup: int = 2, settle: dict | None = None) -> dict:
+            warmup: int = 2, settle: dict | None = None, rewarm: float = 0.0) -> dict:
     """Time each callable in `candidates` (name -> fn); returns name -> stats (seconds per
     call: median, min, max, samples), sampled interleaved after `warmup` calls each.
     `settle` (name -> seconds) sleeps after that candidate's samples, e.g. to let
-    OpenBLAS's spinning threads (~70 ms after each call) go to sleep before the next one."""
+    OpenBLAS's spinning threads (~100 ms after each call) go to sleep before the next one.
+    `rewarm` (seconds) runs each candidate untimed for that long before each of its samples,
+    so every sample is taken in a steady state: after a settle the process has idled, and
+    numbagrad's task pool then ran serial for ~35 ms (its helper thread got no core until the
+    scheduler moved it; measured: 64 x (64x32 @ 32x64) 181 us per call for ~200 calls after a
+    0.1 s sleep, then 125 us), where OpenBLAS's threads were back at once."""
     settle = settle or {}
     quick = QUICK[0]
     repeat = repeat or (5 if quick else 11)
@@ -51,6 +56,10 @@ def compare(candidates: dict, repeat: int | None = None, target: float | None = 
         for _ in range(repeat):
             for k, fn in candidates.items():
                 n = numbers[k]
+                if rewarm:
+                    end = time.perf_counter() + rewarm
+                    while time.perf_counter() < end:
+                        fn()
                 t0 = time.perf_counter()
                 for _ in range(n):
                     fn()
