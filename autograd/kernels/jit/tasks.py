@@ -23,9 +23,10 @@ but never a scheduler slice per launch, as a static split does.
 
 A task loop is an `njit(nogil=True)` function (compiled serial, through `lazy_njit`) that
 takes a counter array `ctr` (`new_counter`: next task and tasks done per phase, then the
-done word; the last int64 array among its arguments), claims tasks with `claim(ctr)`, counts each finished one with
-`finish(ctr, ntasks)` and returns True when the task it finished was the last one (and
-when there are no tasks at all). It allocates what it needs before its first claim.
+done word; the last int64 array among its arguments), claims tasks with `claim(ctr)`,
+counts each finished one with `finish(ctr, ntasks)` and returns True when the task it
+finished was the last one (and when there are no tasks at all). It allocates what it needs
+before its first claim.
 """
 from __future__ import annotations
 
@@ -37,8 +38,8 @@ import time
 
 import numba
 import numpy as np
-from numba import types
 from llvmlite import ir
+from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic, register_jitable
 
@@ -153,7 +154,7 @@ class _Helper:
             return self.queue.get_nowait()
         except queue.Empty:
             pass
-        if _await_change(self.bell, seen, polls()):
+        if POLL_US and _await_change(self.bell, seen, polls()):
             try:
                 return self.queue.get_nowait()
             except queue.Empty:
@@ -236,11 +237,10 @@ def run(kernel, dtype, args: tuple, nthreads: int) -> None:
     word = [x for x in args if isinstance(x, np.ndarray) and x.dtype == np.int64][-1][-1:]
     for h in helpers:
         h.put((fn, args, done, errors, word))
-    if not fn(*args):
-        # a helper holds the last unfinished task: it sets the done word when it finishes
-        # it, and `done` once back in Python (or failing)
-        if not _await_change(word, 0, polls()):
-            done.wait()
+    # if the caller did not finish the last task, a helper holds it: it sets the done word
+    # when it finishes it, and `done` once back in Python (or failing)
+    if not fn(*args) and not (POLL_US and _await_change(word, 0, polls())):
+        done.wait()
     if errors:
         raise errors[0]
 
