@@ -44,7 +44,13 @@ class Function:
     def apply(cls, *inputs, **kwargs):
         """Run forward on the inputs' arrays and record the op in the graph if needed."""
         fn = cls()
-        data = fn.forward(*[t.data for t in inputs], **kwargs)
+        n = len(inputs)  # one and two inputs spelled out: no list per call (issue 15)
+        if n == 2:
+            data = fn.forward(inputs[0].data, inputs[1].data, **kwargs)
+        elif n == 1:
+            data = fn.forward(inputs[0].data, **kwargs)
+        else:
+            data = fn.forward(*[t.data for t in inputs], **kwargs)
         if _grad_mode.enabled:
             for t in inputs:
                 if t.requires_grad:
@@ -61,12 +67,19 @@ class Function:
                     f"again after the in-place operation")
         out = wrap(data, True, self)
         self.dtype = data.dtype  # gradients reaching this node are cast to it
-        self.next = tuple([t.grad_fn if t.grad_fn is not None else (t if t.requires_grad
-                                                                      else None)
-                           for t in inputs])
-        if self.save_inputs:
-            self._inputs = inputs
-            self._versions = tuple([t._version[0] for t in inputs])
+        if len(inputs) == 2:  # the binary ops, spelled out (no list per node: issue 15)
+            a, b = inputs
+            self.next = (a.grad_fn if a.grad_fn is not None else (a if a.requires_grad else None),
+                         b.grad_fn if b.grad_fn is not None else (b if b.requires_grad else None))
+            if self.save_inputs:
+                self._inputs = inputs
+                self._versions = (a._version[0], b._version[0])
+        else:
+            self.next = tuple([t.grad_fn if t.grad_fn is not None else
+                               (t if t.requires_grad else None) for t in inputs])
+            if self.save_inputs:
+                self._inputs = inputs
+                self._versions = tuple([t._version[0] for t in inputs])
         if self.save_output:
             self._out = (data, out._version, out._version[0])
         if anomaly.state.enabled:  # only backward outputs are checked (-inf masks are fine)
@@ -107,11 +120,25 @@ class Function:
             raise RuntimeError(_FREED)
         data, version, seen = self._out
         if version[0] != seen:
-            raise RuntimeError(
-                f"one of the variables needed for gradient computation has been modified by an "
-                f"inplace operation: the output of {self.name}, a tensor of shape {data.shape}, "
-                f"is at version {version[0]}; expected version {seen} instead.")
+            raise self._output_modified()
         return wrap(data, True, self, version)
+
+    def output_array(self):
+        """The saved output's array, after `output`'s checks: for a backward that runs a
+        kernel straight on it when no graph is recorded (no Tensor to make)."""
+        if self.freed:
+            raise RuntimeError(_FREED)
+        data, version, seen = self._out
+        if version[0] != seen:
+            raise self._output_modified()
+        return data
+
+    def _output_modified(self) -> RuntimeError:
+        data, version, seen = self._out
+        return RuntimeError(
+            f"one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: the output of {self.name}, a tensor of shape {data.shape}, "
+            f"is at version {version[0]}; expected version {seen} instead.")
 
     def release(self) -> None:
         """Drop everything forward kept for backward (saved tensors, masks, indices), keeping
@@ -120,6 +147,12 @@ class Function:
         if trace.ACTIVE[0] is not None:
             return
         state = self.__dict__
+        if not ("_hooks" in state or "_retained" in state or "created_at" in state):
+            try:  # a recorded node without hooks: the common case, one dict made whole
+                self.__dict__ = {"next": state["next"], "freed": True, "dtype": state["dtype"]}
+                return
+            except KeyError:  # not recorded through `_record`: the general path below
+                pass
         kept = {"next": state.get("next", ()), "freed": True}
         if "dtype" in state:
             kept["dtype"] = state["dtype"]

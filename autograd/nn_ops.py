@@ -23,6 +23,7 @@ from .ops.conv import Conv2d as _Conv2d
 from .ops.conv import Geometry
 from .ops.identity import Identity as _Identity
 from .ops.interpolate import linear_matrix, nearest_index
+from .ops.layernorm import LayerNorm as _LayerNorm
 from .ops.linalg import Linear as _Linear
 from .ops.linalg import MatMul as _MatMul
 from .ops.loss import BinaryCrossEntropy as _BinaryCrossEntropy
@@ -35,6 +36,7 @@ from .ops.pool import AvgPool2d as _AvgPool2d
 from .ops.pool import MaxPool2d as _MaxPool2d
 from .ops.pool import MaxPool2dBackward as _MaxPool2dBackward
 from .ops.pool import lowest
+from .ops.unary import Gelu as _Gelu
 from .random import generator
 from .tensor import Tensor
 from .trace import replayable
@@ -53,7 +55,9 @@ __all__ = [
     "cross_entropy_index",
     "dropout",
     "erf",
+    "gelu",
     "identity",
+    "layer_norm",
     "linear",
     "linear_matrix",
     "lowest",
@@ -184,6 +188,33 @@ def cross_entropy_index(logits: Tensor, target: np.ndarray, row_weight: np.ndarr
 def softplus(input: Tensor) -> Tensor:
     """log(1 + e^x) elementwise, without overflow; d/dx = sigmoid(x)."""
     return _Softplus.apply(input)
+
+
+def gelu(input: Tensor) -> Tensor:
+    """GELU's exact form 0.5 x (1 + erf(x / sqrt 2)) as one op (fused kernels both ways) on
+    a float tensor in host memory. A device tensor takes the composition (its kernels), and
+    so does the numpy backend: its erf is a Python call per element, which the fused
+    backward would make once more than the composition's (whose derivative needs only exp)."""
+    if type(input.data) is not np.ndarray or policy.get_backend() == "numpy":
+        return 0.5 * input * (1 + (input * _SQRT_HALF).erf())
+    return _Gelu.apply(input)
+
+
+_SQRT_HALF = 0.7071067811865476
+
+
+def layer_norm(input: Tensor, dims: int, weight: Tensor | None, bias: Tensor | None,
+               eps: float) -> Tensor | None:
+    """Layer norm of input over its last `dims` dims (weight and bias of those dims' shape,
+    or None) as one fused op, for a non-empty float tensor in host memory whose weight and
+    bias share its dtype; None where that does not hold (nn.functional then composes it)."""
+    if not (type(input.data) is np.ndarray and input.dtype.kind == "f" and input.data.size
+            and all(p is None or (type(p.data) is np.ndarray and p.dtype == input.dtype)
+                    for p in (weight, bias))):
+        return None
+    affine = tuple(p for p in (weight, bias) if p is not None)
+    return _LayerNorm.apply(input, *affine, dims=dims, eps=float(eps),
+                            weight=weight is not None, bias=bias is not None)
 
 
 def erf(input: Tensor) -> Tensor:

@@ -39,6 +39,15 @@ def logsumexp(x, axis=None, keepdims=False):
 
 
 @declare
+def index_add_rows(out, index, src):
+    """out[index[i]] += src[i] for each i, in place (a repeated row accumulates), returning
+    out: the backward of picking rows by integer indices (an embedding). out (n, d),
+    index (m,) integers, src (m, d)."""
+    np.add.at(out, index, src)
+    return out
+
+
+@declare
 def sum_to_shape(g, shape):
     """Sum a broadcast gradient back to `shape` (the one place broadcasting is undone)."""
     if g.shape == tuple(shape):

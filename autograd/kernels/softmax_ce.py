@@ -22,6 +22,13 @@ def softmax(x, axis=-1):
 
 
 @declare
+def softmax_backward(y, grad, axis=-1):
+    """y * (grad - sum(grad * y)) along `axis`: the gradient of a softmax whose output is y
+    (attention's weights, `Tensor.softmax`)."""
+    return y * (grad - np.sum(grad * y, axis=axis, keepdims=True))
+
+
+@declare
 def log_softmax(x, axis=-1):
     """(x - max) - log(sum(exp(x - max))) along `axis`."""
     _require_array("log_softmax", x)

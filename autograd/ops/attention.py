@@ -34,6 +34,12 @@ def _softmax_rows(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     where dead marks (keepdims) the fully masked rows."""
     if on_cuda(s):  # one launch on the device
         return kernel("attention", "softmax_rows")(s)
+    # the softmax kernel (one fused pass per row); a fully masked row comes out NaN there
+    # (as does a row holding NaN or +inf): only then the general path below
+    p = K.softmax(s, -1)
+    suspect = np.isnan(p[..., :1])
+    if not suspect.any():
+        return p, suspect
     m = s.max(axis=-1, keepdims=True)
     dead = np.isneginf(m)
     e = np.exp(s - np.where(dead, 0, m))
@@ -94,7 +100,10 @@ class ScaledDotProductAttention(Function):
         dp = g @ v.mT
         if keep is not None:
             dp = dp * keep
-        ds = p * (dp - (dp * p).sum(-1, keepdim=True))
+        if is_grad_enabled() or type(p.data) is not np.ndarray:  # create_graph, a device
+            ds = p * (dp - (dp * p).sum(-1, keepdim=True))
+        else:  # a plain backward on the host: one fused kernel pass (same formula)
+            ds = wrap(K.softmax_backward(p.data, dp.data, -1))
         dq = ((ds @ k) * self.scale).sum_to(q.shape) if need[0] else None
         dk = ((ds.mT @ q) * self.scale).sum_to(k.shape) if need[1] else None
         if not mask:

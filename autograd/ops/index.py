@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import kernels as K
 from ..function import Function
 from .device import on_cuda
 
@@ -107,6 +108,12 @@ class IndexAdd(Function):
             np.add.at(out, idx, g)
         elif advanced is None:
             out[basic] = g
+        elif (basic is None and type(advanced) is np.ndarray and advanced.dtype.kind in "iu"
+              and len(shape) == 2 and g.shape == advanced.shape + (shape[1],)):
+            # rows picked by an integer array (an embedding): one kernel pass, repeated rows
+            # accumulating in index order
+            K.index_add_rows(out, advanced.reshape(-1).astype(np.int64, copy=False),
+                             g.reshape(advanced.size, shape[1]))
         else:  # repeated indices accumulate; the basic step is a view into out
             np.add.at(out if basic is None else out[basic], advanced, g)
         return out

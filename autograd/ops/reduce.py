@@ -8,7 +8,10 @@ from __future__ import annotations
 import numpy as np
 
 from .. import kernels as K
+from .. import trace
 from ..function import Function
+from ..grad_mode import _state as _grad_mode
+from ..wrap import wrap
 from .binary import Where, _const
 
 
@@ -38,10 +41,15 @@ def kept_shape(shape: tuple, axes: tuple | None) -> tuple:
 
 class _Reduce(Function):
     def setup(self, x, dim, keepdim):
-        self.axes = normalize_dims(type(self).__name__.lower(), dim, x.ndim)
+        self.axes = None if dim is None else normalize_dims(type(self).__name__.lower(), dim,
+                                                            x.ndim)
         self.in_shape, self.keepdim = x.shape, keepdim
-        self.kshape = kept_shape(x.shape, self.axes)
         return self.axes
+
+    @property
+    def kshape(self) -> tuple:
+        """The keepdim shape of the result (made when a backward asks, not per forward)."""
+        return kept_shape(self.in_shape, self.axes)
 
     def expand_grad(self, g):
         """Reshape the output gradient to the keepdim shape (broadcastable to the input)."""
@@ -56,6 +64,13 @@ class Sum(_Reduce):
 
     def backward(self, g):
         if self.axes is None:  # a 0-d (or all-ones) gradient broadcasts as it is
+            gd = g.data
+            if (not _grad_mode.enabled and type(gd) is np.ndarray and gd.size == 1
+                    and gd.shape != self.in_shape and gd.ndim <= len(self.in_shape)
+                    and trace.ACTIVE[0] is None):
+                # a plain backward (no graph, no recording): BroadcastTo's own forward for a
+                # one-element gradient (np.full) without the op's bookkeeping (issue 15)
+                return wrap(np.full(self.in_shape, gd.reshape(()), dtype=gd.dtype))
             return g.broadcast_to(self.in_shape)
         return self.expand_grad(g).broadcast_to(self.in_shape)
 

@@ -92,7 +92,7 @@ class Tanh(Function):
         return K.tanh(x)
 
     def backward(self, g):
-        return act_grad(g, self.output(), "tanh")
+        return act_grad(g, self, "tanh")
 
 
 @elementwise("sigmoid")
@@ -104,7 +104,7 @@ class Sigmoid(Function):
         return K.sigmoid(x)
 
     def backward(self, g):
-        return act_grad(g, self.output(), "sigmoid")
+        return act_grad(g, self, "sigmoid")
 
 
 @elementwise("relu", floating=False)
@@ -116,7 +116,7 @@ class Relu(Function):
         return K.relu(x)
 
     def backward(self, g):
-        return act_grad(g, self.output(), "relu")
+        return act_grad(g, self, "relu")
 
 
 
@@ -134,13 +134,36 @@ class Softsign(Function):
         return g / (d * d)
 
 
-def act_grad(g, y, act: str):
-    """`ActBackward.apply(g, y, act=act)`, straight to the kernel when no graph is recorded
-    (a plain backward, grad mode off): on small arrays the op's bookkeeping cost more than
-    the kernel (issue 15's per-op overhead). Same kernel, same values."""
+class Gelu(Function):
+    """GELU's exact form x Phi(x) = 0.5 x (1 + erf(x / sqrt 2)) in one kernel each way (the
+    composition ran five elementwise passes forward and more backward: issue 15's tiny
+    GPT). d/dx = Phi(x) + x phi(x). A plain backward runs the fused kernel; with a graph
+    (create_graph) the derivative is written in Tensor ops, so it differentiates again."""
+    save_inputs = True
+
+    def forward(self, x):
+        return K.gelu(x)
+
+    def backward(self, g):
+        x = self.saved_input(0)
+        if not _grad_mode.enabled:
+            return wrap(K.gelu_backward(g.data, x.data))
+        cdf = 0.5 * (1 + (x * _SQRT_HALF).erf())
+        return g * (cdf + x * ((x * x * -0.5).exp() * _INV_SQRT_2PI))
+
+
+_SQRT_HALF = 0.7071067811865476
+_INV_SQRT_2PI = 0.3989422804014327
+
+
+def act_grad(g, node: Function, act: str):
+    """`ActBackward.apply(g, y, act=act)` with y the saved output of `node` (the activation),
+    straight to the kernel on y's array when no graph is recorded (a plain backward, grad
+    mode off): on small arrays the op's bookkeeping cost more than the kernel (issue 15's
+    per-op overhead). Same kernel, same values."""
     if not _grad_mode.enabled:
-        return wrap(K.act_backward(g.data, y.data, act))
-    return ActBackward.apply(g, y, act=act)
+        return wrap(K.act_backward(g.data, node.output_array(), act))
+    return ActBackward.apply(g, node.output(), act=act)
 
 
 class ActBackward(Function):

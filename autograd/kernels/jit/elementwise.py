@@ -29,9 +29,9 @@ from .. import policy
 from ..registry import register
 from ._common import arr, lazy_njit, same_float_arrays
 from ._math import exp as vexp
+from ._math import one_plus_erf, typed
 from ._math import sigmoid as vsigmoid
 from ._math import tanh as vtanh
-from ._math import typed
 from .helper_thread import cpu_count, split_halves
 
 EW = policy.ELEMENTWISE
@@ -134,7 +134,8 @@ def binary(name: str, scalar, ufunc) -> None:
     def run(a, b, out=None):
         try:  # the common tiny case first: numpy's own call is cheaper than any check
             if a.size < EW.numpy_below and b.size < EW.numpy_below:
-                return ufunc(a, b, out=out)
+                # (without `out=None`: numpy parses a keyword in ~40 ns, 15% of a tiny op)
+                return ufunc(a, b) if out is None else ufunc(a, b, out=out)
         except AttributeError:  # Python scalars, lists
             return ufunc(a, b, out=out)
         if not (same_float_arrays(a, b) and a.size and b.size):
@@ -365,16 +366,64 @@ SCALARS.update({f"act_backward:{act}": (2, fn) for act, fn in _ACT_SCALARS})
 @register("numba", "act_backward")
 def act_backward(grad, y, act, out=None):
     """grad * f'(x) from the activation's output y, in one pass."""
-    ref._check_activation(act)
-    if not (same_float_arrays(grad, y) and grad.shape == y.shape and grad.size
-            and grad.size >= EW.numpy_below):
+    kernels = ACT_BACKWARD.get(act)
+    if kernels is None:
+        ref._check_activation(act)  # raises, naming the activations
+    # small arrays first (numpy's loops, the cheapest check): issue 15's per-op overhead
+    if (getattr(grad, "size", 0) < EW.numpy_below or not grad.size
+            or not (same_float_arrays(grad, y) and grad.shape == y.shape)):
         return ref.act_backward.reference(grad, y, act, out=out)
     if out is None:
         out = np.empty(grad.shape, grad.dtype)
     elif not _fits(out, grad.shape, grad.dtype):
         return ref.act_backward.reference(grad, y, act, out=out)
-    ACT_BACKWARD[act].get(grad.dtype, EW.parallel(grad.size))(
-        np.ravel(grad), np.ravel(y), out.reshape(-1))
+    kernels.get(grad.dtype, EW.parallel(grad.size))(np.ravel(grad), np.ravel(y), out.reshape(-1))
+    return out
+
+
+# ---- GELU (exact form) in one pass each way: issue 15's tiny GPT ran it as five ops -------------
+
+@inline
+def _gelu(v, alpha):
+    return typed(v, 0.5) * v * one_plus_erf(v * typed(v, 0.7071067811865476))
+
+
+@inline
+def _gelu_backward(g, v):
+    # d/dx x Phi(x) = Phi(x) + x phi(x)
+    pdf = typed(v, 0.3989422804014327) * vexp(typed(v, -0.5) * v * v)
+    return g * (typed(v, 0.5) * one_plus_erf(v * typed(v, 0.7071067811865476)) + v * pdf)
+
+
+GELU = unary_kernel("gelu", _gelu)
+GELU_BACKWARD = binary_kernels("gelu_backward", _gelu_backward)[0]
+SCALARS.update({"gelu": (1, _gelu), "gelu_backward": (2, _gelu_backward)})
+
+
+@register("numba", "gelu")
+def gelu(x, out=None):
+    """numba at every size (its float32 erf differs from the reference's by up to 1.5e-7:
+    one kernel for all sizes keeps a tensor's values independent of its size)."""
+    if not (getattr(x, "size", 0) and same_float_arrays(x)):
+        return ref.gelu.reference(x, out=out)
+    if out is None:
+        out = np.empty(x.shape, x.dtype)
+    elif not _fits(out, x.shape, x.dtype):
+        return ref.gelu.reference(x, out=out)
+    GELU.get(x.dtype, EW.parallel(x.size))(np.ravel(x), out.reshape(-1), x.dtype.type(0))
+    return out
+
+
+@register("numba", "gelu_backward")
+def gelu_backward(grad, x, out=None):
+    if not (getattr(x, "size", 0) and same_float_arrays(grad, x) and grad.shape == x.shape):
+        return ref.gelu_backward.reference(grad, x, out=out)
+    if out is None:
+        out = np.empty(x.shape, x.dtype)
+    elif not _fits(out, x.shape, x.dtype):
+        return ref.gelu_backward.reference(grad, x, out=out)
+    GELU_BACKWARD.get(x.dtype, EW.parallel(x.size))(np.ravel(grad), np.ravel(x),
+                                                    out.reshape(-1))
     return out
 
 

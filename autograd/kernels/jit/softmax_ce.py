@@ -85,6 +85,40 @@ def _softmax_rows(x, out, log):
                 o[j] = o[j] * inv
 
 
+def _backward_sig(dt):
+    return types.void(arr(dt, 2, "C", True), arr(dt, 2, "C", True), arr(dt, 2))
+
+
+@lazy_njit(_backward_sig, fastmath={"contract"},
+           check=lambda y, g, out: y.shape == g.shape == out.shape)
+def _softmax_backward_rows(y, g, out):
+    """Per row: s = sum g y (8 partial sums), then y (g - s); one row in cache at a time."""
+    rows, cols = y.shape
+    for r in prange(rows):
+        yr = y[r]
+        gr = g[r]
+        o = out[r]
+        for j in range(cols):
+            o[j] = gr[j] * yr[j]
+        s = _sum8(o)
+        for j in range(cols):
+            o[j] = yr[j] * (gr[j] - s)
+
+
+@register("numba", "softmax_backward")
+def softmax_backward(y, grad, axis=-1):
+    """Fused along the last axis (issue 15: attention's backward ran four numpy passes and a
+    short-row reduction); other axes, mixed dtypes and tiny inputs take the reference."""
+    if not (_last_axis(y, axis) and same_float_arrays(y, grad) and grad.shape == y.shape):
+        return ref.softmax_backward.reference(y, grad, axis)
+    cols = y.shape[-1]
+    out = np.empty(y.shape, y.dtype)
+    _softmax_backward_rows.get(y.dtype, SM.parallel(y.size))(
+        np.ascontiguousarray(y).reshape(-1, cols), np.ascontiguousarray(grad).reshape(-1, cols),
+        out.reshape(-1, cols))
+    return out
+
+
 def _last_axis(x, axis):
     ref._require_array("softmax", x)
     return same_float_arrays(x) and x.ndim >= 1 and x.size and x.size >= SM.numpy_below and axis in (-1, x.ndim - 1)
