@@ -27,6 +27,7 @@ from ..grad_mode import is_grad_enabled
 from ..kernels.cuda.array import from_host, kernel
 from ..wrap import wrap
 from .device import on_cuda
+from .softmax import softmax_grad
 
 
 def _softmax_rows(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -100,10 +101,7 @@ class ScaledDotProductAttention(Function):
         dp = g @ v.mT
         if keep is not None:
             dp = dp * keep
-        if is_grad_enabled() or type(p.data) is not np.ndarray:  # create_graph, a device
-            ds = p * (dp - (dp * p).sum(-1, keepdim=True))
-        else:  # a plain backward on the host: one fused kernel pass (same formula)
-            ds = wrap(K.softmax_backward(p.data, dp.data, -1))
+        ds = softmax_grad(p, dp, -1)
         dq = ((ds @ k) * self.scale).sum_to(q.shape) if need[0] else None
         dk = ((ds.mT @ q) * self.scale).sum_to(k.shape) if need[1] else None
         if not mask:

@@ -10,6 +10,17 @@ from ..wrap import wrap
 from .reduce import normalize_dims
 
 
+def softmax_grad(y, g, dim: int):
+    """The gradient through a softmax along `dim` whose output is y, for the output gradient
+    g (Tensors): y * (g - sum(g * y)). A plain backward on the host (no graph recorded) runs
+    it as one fused kernel pass; with a graph (create_graph), or on a device, as Tensor ops
+    (differentiable again). Softmax's backward and attention's."""
+    if (not _grad_mode.enabled and type(y.data) is np.ndarray and type(g.data) is np.ndarray
+            and y.ndim):  # (a 0-d softmax keeps the Tensor ops)
+        return wrap(K.softmax_backward(y.data, g.data, dim))
+    return y * (g - (g * y).sum(dim, keepdim=True))
+
+
 class Softmax(Function):
     """dx = y * (g - sum(g * y))."""
     save_output = True
@@ -19,13 +30,7 @@ class Softmax(Function):
         return K.softmax(x, self.dim)
 
     def backward(self, g):
-        if not _grad_mode.enabled and type(g.data) is np.ndarray:
-            # a plain backward on the host: one fused kernel (same formula)
-            y = self.output_array()
-            if type(y) is np.ndarray and y.ndim:  # (a 0-d softmax keeps the op's path)
-                return wrap(K.softmax_backward(y, g.data, self.dim))
-        y = self.output()
-        return y * (g - (g * y).sum(self.dim, keepdim=True))
+        return softmax_grad(self.output(), g, self.dim)
 
 
 class LogSoftmax(Function):
