@@ -95,6 +95,12 @@ def _tile_overload(x):
     return lambda x: (8, 16)
 
 
+def tiles(dtype) -> tuple:
+    """(MR, NR) of the micro-kernel's tile for `dtype`, as `_tile` gives it to the kernels:
+    for the host code that sizes panels and tasks."""
+    return (8, 32) if dtype == np.float32 else (8, 16)
+
+
 def _acc(x):
     pass
 
@@ -537,7 +543,7 @@ def _packed_tasks_sig(dt):
 def _packed_tasks_fits(a, b, bias, act, ap, bp, mc, ctr, c) -> bool:
     m, k = a.shape
     n = b.shape[1]
-    mr, nr = (8, 32) if a.dtype == np.float32 else (8, 16)
+    mr, nr = tiles(a.dtype)
     return (b.shape[0] == k and c.shape == (m, n) and k > 0 and bias.shape[0] in (0, n)
             and 0 <= act < len(ACT_CODES) and mc > 0 and mc % mr == 0
             and ap.shape[0] >= k * -(-m // mr) * mr and bp.shape[0] >= k * -(-n // nr) * nr
@@ -605,7 +611,7 @@ def gemm(a: np.ndarray, b: np.ndarray, bias: np.ndarray | None = None,
     batch, m, k, n, dt = check_gemm(a, b, bias, activation, out)
     shape = batch + (m, n)
     if (batch and b.ndim == 2 and not a.flags.c_contiguous and m * k
-            and (b.strides[1] != b.itemsize or n % (32 if dt == np.float32 else 16))):
+            and (b.strides[1] != b.itemsize or n % tiles(dt)[1])):
         # a strided stack (attention's (tokens, batch, width) view) times a B whose panels
         # are copied (Linear's W^T): copy A (O(mk)) rather than B's panels once per matrix
         a = np.ascontiguousarray(a)
@@ -650,7 +656,7 @@ def gemm(a: np.ndarray, b: np.ndarray, bias: np.ndarray | None = None,
             # multiple of the thread count so the last round keeps every thread busy (2
             # threads, 1024^3 float32, GFLOP/s: 11 blocks of 96 rows 190, 12 of 88 195, 8 of
             # 128 200; 2048^3: 197, 196, 202; numpy 190-200)
-            MR, NR = (8, 32) if dt == np.float32 else (8, 16)
+            MR, NR = tiles(dt)
             nblk = -(-max(-(-m // MC), 2 * nthreads) // nthreads) * nthreads
             rows = -(-m // nblk)
             mc = -(-rows // MR) * MR
@@ -664,9 +670,9 @@ def gemm(a: np.ndarray, b: np.ndarray, bias: np.ndarray | None = None,
     else:
         # many products, each too small to split well: one product per task; else each
         # product's column panels split into row blocks, about four tasks per thread
-        NR = 32 if dt == np.float32 else 16
+        MR, NR = tiles(dt)
         npan = -(-n // NR)
-        nrb = 0 if nb >= 2 * nthreads else max(1, min(-(-m // 8), -(-4 * nthreads // npan)))
+        nrb = 0 if nb >= 2 * nthreads else max(1, min(-(-m // MR), -(-4 * nthreads // npan)))
         tasks.run(gemm_direct_tasks, dt, (a3, b3, bias1, act, nrb, tasks.new_counter(), c3),
                   nthreads)
     if out is None or direct:
