@@ -1,7 +1,7 @@
 """gemm's parallel runs through the task pool (autograd/kernels/jit/tasks.py): the caller and
 helper threads claim tasks from an atomic counter, so the values equal the serial run's on
-every split, a helper that never gets a core does not hold the caller up, concurrent
-callers share the pool, and a helper's error reaches the caller."""
+every split, a helper busy elsewhere does not hold the caller up, concurrent callers share
+the pool, and a helper's error reaches the caller."""
 from __future__ import annotations
 
 import subprocess
@@ -14,6 +14,8 @@ import pytest
 
 from autograd import kernels as K
 from autograd.kernels import policy
+from autograd.kernels.jit._native import fetch_add, sched_yield
+from autograd.kernels.jit.tasks import claim, finish
 from tests.kernels._helpers import DTYPES
 
 
@@ -70,35 +72,44 @@ def test_concurrent_callers_share_the_pool():
     assert not errors and not any(t.is_alive() for t in threads)
 
 
-def test_a_helper_error_reaches_the_caller():
+def _loop_sig(dt):
+    from numba import types
+    return types.boolean(types.Array(types.int64, 1, "C"), types.Array(types.int64, 1, "C"))
+
+
+def _fail_on_task_1(flag, ctr):
+    """Task 0 waits (up to ~1 s) for the other thread to claim task 1, which raises."""
+    last = False
+    t = claim(ctr)
+    while t < 2:
+        if t == 1:
+            raise MemoryError("task 1 out of memory")
+        spins = 0
+        while fetch_add(ctr, 0, 0) < 2 and spins < 3_000_000:
+            spins += 1
+            sched_yield()
+        last = finish(ctr, 2)
+        t = claim(ctr)
+    return last
+
+
+def test_a_helper_error_reaches_the_caller(monkeypatch):
+    """A task that raises on the helper thread (where numba can only report it as
+    unraisable) makes `run` raise it on the caller, with its message."""
     from autograd.kernels.jit import tasks
-
-    def loop(ctr):  # a task loop that fails on the helper thread only
-        if threading.current_thread() is not threading.main_thread():
-            raise MemoryError("helper out of memory")
-        return False  # the caller did not finish the last task: it waits for the helper
-
-    class Kernel:
-        check = None
-
-        def get(self, dtype):
-            return loop
-
-    with pytest.raises(MemoryError, match="helper out of memory"):
-        tasks.run(Kernel(), np.float32, (tasks.new_counter(),), 2)
-
-
-def test_a_helper_skips_a_job_already_done():
-    """A job whose done word is set (the caller took every task while the helper was away)
-    is dropped without a call, so a backlog of them never costs a launch each."""
-    from autograd.kernels.jit import tasks
-    helper = tasks._pool.helpers(1)[0]
-    called, reached = [], threading.Event()
-    helper.put((lambda: called.append(1) or True, (), threading.Event(), [],
-                np.ones(1, np.int64)))
-    helper.put((lambda: reached.set() or True, (), threading.Event(), [],
-                np.zeros(1, np.int64)))
-    assert reached.wait(60) and not called
+    from autograd.kernels.jit._common import lazy_njit
+    kernel = lazy_njit(_loop_sig, nogil=True, cache=False)(_fail_on_task_1)
+    seen = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda u: seen.append(u.exc_value))
+    a = np.ones((64, 16, 16))
+    with policy.override(parallel_above=-1, families=("gemm",)):
+        _gemm()(a, a)  # the helpers are up
+    with pytest.raises(MemoryError, match="task 1 out of memory"):
+        tasks.run(kernel, np.float64, (np.zeros(1, np.int64), tasks.new_counter()), 2)
+    assert any(isinstance(e, MemoryError) for e in seen)  # it did fail on the helper
+    np.testing.assert_array_equal(tasks._pool.boxes[:, 0], tasks.FREE)  # mailboxes free
+    with policy.override(parallel_above=-1, families=("gemm",)):
+        np.testing.assert_allclose(_gemm()(a, a), np.matmul(a, a))  # the pool still works
 
 
 def test_bad_shapes_raise_before_any_thread_runs():
@@ -114,35 +125,58 @@ def test_bad_shapes_raise_before_any_thread_runs():
 BUSY_HELPER = """
 import threading, time
 import numpy as np
+from numba import types
 from autograd import kernels as K
 from autograd.kernels import policy
 from autograd.kernels.jit import tasks
+from autograd.kernels.jit._common import lazy_njit
+from autograd.kernels.jit._native import fetch_add, sched_yield
 gemm = K.gemm.implementation("numba")
 rng = np.random.default_rng(0)
 a = rng.standard_normal((64, 64, 32)).astype(np.float32)
 b = rng.standard_normal((64, 32, 64)).astype(np.float32)
 x = rng.standard_normal((128, 784)).astype(np.float32)
 w = rng.standard_normal((784, 256)).astype(np.float32)
+n = tasks.threads()
+
+@lazy_njit(lambda dt: types.boolean(types.Array(types.int64, 1, "C"),
+                                    types.Array(types.int64, 1, "C")), nogil=True, cache=False)
+def hold(release, ctr):  # each thread takes one task and keeps it until released
+    last = False
+    while True:
+        t = tasks.claim(ctr)
+        if t >= n:
+            return last
+        while fetch_add(release, 0, 0) == 0:
+            sched_yield()
+        last = tasks.finish(ctr, n)
+
 with policy.override(parallel_above=-1, families=("gemm",)):
-    gemm(a, b)  # compiled, helper started
-    release = threading.Event()
-    for q in tasks._pool.helpers(tasks.threads() - 1):  # every helper stuck in a long job
-        q.put((lambda: release.wait(), (), threading.Event(), [], np.zeros(1, np.int64)))
+    gemm(a, b)  # compiled, helpers started
+    release, ctr = np.zeros(1, np.int64), tasks.new_counter()
+    holder = threading.Thread(target=tasks.run, args=(hold, np.float64, (release, ctr), n))
+    holder.start()
+    deadline = time.monotonic() + 60
+    while ctr[0] < n and time.monotonic() < deadline:  # every helper is inside `hold`
+        time.sleep(0.001)
+    assert ctr[0] >= n, ctr
     t0 = time.perf_counter()
     for _ in range(20):
         assert np.allclose(gemm(a, b), np.matmul(a, b), rtol=1e-4, atol=1e-4)
         assert np.allclose(gemm(x, w), x @ w, rtol=1e-3, atol=1e-3)
     took = time.perf_counter() - t0
-    release.set()
+    release[0] = 1
+    holder.join(60)
+    assert not holder.is_alive()
 print("ok", took)
 """
 
 
 def test_a_helper_without_a_core_does_not_hold_the_caller_up():
-    """While every helper thread is stuck (as when another process holds its core), gemm's
-    parallel calls still finish, the caller doing every task: no launch waits for a helper
-    that never claimed a task (a static split, as numba's threading layers make, would
-    wait here forever)."""
+    """While every helper thread is busy with another caller's long job, gemm's parallel
+    calls still finish, the caller doing every task: a launch only offers its job, and
+    never waits for a helper that did not take it (a static split, as numba's threading
+    layers make, would wait here until the other job ends)."""
     proc = subprocess.run([sys.executable, "-c", textwrap.dedent(BUSY_HELPER)],
                           capture_output=True, text=True, timeout=600, check=False)
     assert proc.returncode == 0 and proc.stdout.startswith("ok"), proc.stderr[-2000:]
@@ -170,7 +204,7 @@ print("ok" if os.waitstatus_to_exitcode(status) == 0 else f"child failed: {statu
 
 @pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
 def test_a_forked_child_starts_its_own_helpers():
-    """A child of fork has no helper threads (the parent's queues lead nowhere): its first
+    """A child of fork has no helper threads (the parent's mailboxes lead nowhere): its first
     parallel call starts its own, and the result is right."""
     proc = subprocess.run([sys.executable, "-c", textwrap.dedent(FORKED)],
                           capture_output=True, text=True, timeout=600, check=False)

@@ -495,7 +495,7 @@ def _direct_tasks_sig(dt):
 
 
 def _direct_tasks_fits(a3, b3, bias, act, nrb, ctr, c3) -> bool:
-    return _direct_fits(a3, b3, bias, act, nrb, c3) and ctr.shape == (3,)
+    return _direct_fits(a3, b3, bias, act, nrb, c3) and ctr.shape == (2,)
 
 
 @lazy_njit(_direct_tasks_sig, check=_direct_tasks_fits, fastmath={"contract"}, nogil=True)
@@ -547,7 +547,7 @@ def _packed_tasks_fits(a, b, bias, act, ap, bp, mc, ctr, c) -> bool:
     return (b.shape[0] == k and c.shape == (m, n) and k > 0 and bias.shape[0] in (0, n)
             and 0 <= act < len(ACT_CODES) and mc > 0 and mc % mr == 0
             and ap.shape[0] >= k * -(-m // mr) * mr and bp.shape[0] >= k * -(-n // nr) * nr
-            and ctr.shape == (5,))
+            and ctr.shape == (4,))
 
 
 @lazy_njit(_packed_tasks_sig, check=_packed_tasks_fits, fastmath={"contract"}, nogil=True)

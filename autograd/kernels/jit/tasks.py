@@ -1,4 +1,4 @@
-"""Parallel kernels without a parallel region: a persistent pool of Python threads that run
+"""Parallel kernels without a parallel region: a persistent pool of helper threads that run
 a nogil numba task loop alongside the caller, each claiming the next task from an atomic
 counter.
 
@@ -9,60 +9,61 @@ spinning threads 1.5 us, but then a region whose second thread lost its core to 
 process waits for it at the closing barrier: 64 small products took 32 ms instead of 0.2 ms
 while a child process spun on one core. Both layers split the iterations statically.
 
-Here a launch costs one queue put per helper (8-18 us with nothing to do). No thread spins
-on a core: a helper polls its bell, yielding the core between polls, for ~200 us after each
-job (the next launch of a training step usually comes sooner; a sleeping thread's wake-up
-costs 15-35 us here), then sleeps on its queue. The split is dynamic: the caller runs the
-same loop and claims tasks itself, so a helper that has not been scheduled yet simply claims
-nothing (it wakes later, finds the counter exhausted and returns), and the caller waits only
-for tasks a helper has actually claimed and not finished, polling the done word that the
-last task sets (no GIL, no Event) before it sleeps. What it still costs: a helper needs the
-GIL to pick up a job, so it starts a few to ~35 us after the caller, and under load (another
-process on a core) a launch costs the caller 3-10% over a serial run (policy.GEMM's comment),
-but never a scheduler slice per launch, as a static split does.
+Here the caller and the helpers hand jobs over in native code, never through the GIL. A
+helper thread sits in a nogil numba loop (`_serve`) polling its mailbox, a row of int64s,
+yielding its core between polls, for ~200 us after each job (the next launch of a training
+step usually comes sooner; a sleeping thread's wake-up costs 15-35 us here), then sleeps on
+a semaphore until a caller wakes it. A launch (`_launch`, nogil, one compiled copy per
+kernel) puts the kernel's arguments on its own stack, offers (a trampoline's address, their
+address) in each free mailbox, runs the task loop itself, then withdraws each offer no
+helper took and waits for each helper that took one; a helper calls the kernel through the
+trampoline, a numba cfunc that reads the arguments back. Nothing returns while a helper may
+still read the arguments, which keeps their address valid. The split is dynamic: the caller
+claims tasks itself, so a helper that is not scheduled in time claims nothing, and the
+caller waits only for a helper that took the job (its tasks are claimed and not finished):
+polling, then sleeping 50 us at a time so that the helper can move to its core.
 
-A task loop is an `njit(nogil=True)` function (compiled serial, through `lazy_njit`) that
-takes a counter array `ctr` (`new_counter`: next task and tasks done per phase, then the
-done word; the last int64 array among its arguments), claims tasks with `claim(ctr)`,
-counts each finished one with `finish(ctr, ntasks)` and returns True when the task it
-finished was the last one (and when there are no tasks at all). It allocates what it needs
-before its first claim.
+Why not Python threads that call the kernel (this pool's first form): a helper needed the
+GIL to pick a job up and again to return from it, and whenever the caller held the GIL at
+that moment the helper slept on it and paid a wake-up (measured, 64 x (64x32 @ 32x64) float32
+on 2 cores: the helper started ~17 us after the caller; 2 products took 23 us against 7 us
+serial, 16 took 48 us against 46, 64 took 108-118 us against 181; now 7, 28 and 99 us; an
+empty launch 6.5 -> 3 us). Under load (another process on a core) a launch costs the caller
+little over a serial run, never a scheduler slice per launch, as a static split does.
+
+A task loop is a `lazy_njit(..., nogil=True)` function (one explicit signature, compiled
+serial) that takes a counter array `ctr` (`new_counter`: next task and tasks done per
+phase; the last int64 array among its arguments), claims tasks with `claim(ctr)`, counts
+each finished one with `finish(ctr, ntasks)` and returns True when the task it finished
+was the last one (and when there are no tasks at all). It allocates what it needs before
+its first claim. A task that raises on a helper (numba reports it there as unraisable)
+fails the launch, and `run` raises the error by running the kernel again on the caller.
 """
 from __future__ import annotations
 
+import hashlib
 import os
-import queue
 import sys
 import threading
 import time
 
 import numba
 import numpy as np
-from llvmlite import ir
-from numba import types
-from numba.core import cgutils
-from numba.extending import intrinsic, register_jitable
+from numba import cfunc, types
+from numba.extending import register_jitable
 
-from ._common import check_failed
+from ._common import check_failed, specialised
+from ._native import (
+    args_at,
+    call_address,
+    compare_swap,
+    fetch_add,
+    sched_yield,
+    stack_address,
+    swap,
+    usleep,
+)
 from .helper_thread import cpu_count
-
-
-@intrinsic
-def fetch_add(typingctx, arr_ty, idx_ty, val_ty):
-    """Atomically add val to arr[idx] (an int64 array); returns the value before."""
-    if not (isinstance(arr_ty, types.Array) and arr_ty.dtype == types.int64):
-        return None
-    sig = types.int64(arr_ty, idx_ty, val_ty)
-
-    def codegen(context, builder, signature, args):
-        aty = signature.args[0]
-        ary = context.make_array(aty)(context, builder, args[0])
-        idx = context.cast(builder, args[1], signature.args[1], types.intp)
-        val = context.cast(builder, args[2], signature.args[2], types.int64)
-        ptr = cgutils.get_item_pointer(context, builder, aty, ary, [idx])
-        return builder.atomic_rmw("add", ptr, val, "seq_cst")
-
-    return sig, codegen
 
 
 @register_jitable(inline="always")
@@ -73,12 +74,8 @@ def claim(ctr, phase=0):
 
 @register_jitable(inline="always")
 def finish(ctr, ntasks, phase=0):
-    """Count one finished task of `phase`; True if it was the last of ntasks (then, in the
-    last phase, also set the done word that the caller polls)."""
-    last = fetch_add(ctr, 2 * phase + 1, 1) == ntasks - 1
-    if last and 2 * phase + 3 == ctr.shape[0]:
-        fetch_add(ctr, ctr.shape[0] - 1, 1)
-    return last
+    """Count one finished task of `phase`; True if it was the last of ntasks."""
+    return fetch_add(ctr, 2 * phase + 1, 1) == ntasks - 1
 
 
 @register_jitable(inline="always")
@@ -87,122 +84,185 @@ def finished(ctr, phase=0):
     return fetch_add(ctr, 2 * phase + 1, 0)
 
 
-@intrinsic
-def _sched_yield(typingctx):
-    """libc's sched_yield(): let another runnable thread have this core, if one waits."""
-    sig = types.int32()
+# The pool needs libc's sched_yield and usleep; elsewhere (Windows) gemm runs serial.
+NATIVE = sys.platform.startswith(("linux", "darwin"))
+# How long a helper polls for its next job after each one, and the caller for a helper's
+# last task, before sleeping. A sleeping thread's wake-up costs ~15-35 us here (as much as a
+# small product); each poll yields the core (sched_yield), so a poller never holds up a
+# runnable thread that shares its core.
+POLL_US = 200
+_polls: list = []  # polls per POLL_US, measured once per process
 
-    def codegen(context, builder, signature, args):
-        fnty = ir.FunctionType(ir.IntType(32), [])
-        return builder.call(cgutils.get_or_insert_function(builder.module, fnty, "sched_yield"),
-                            [])
-
-    return sig, codegen
+# A helper's mailbox (`box`, int64[4]): the state of its job, the job's trampoline address,
+# the address of the job's arguments, and 1 while the helper is serving (polling or running
+# a job), 0 once it has stopped polling (it sleeps, or is on its way to: `_Helper.rouse`).
+# The job's states:
+FREE, FILLING, OFFERED, TAKEN, DONE, FAILED = range(6)
 
 
 @numba.njit(nogil=True, cache=True)
-def _await_change(word, seen, polls):
-    """Poll word[0] (atomically) until it differs from `seen`, yielding the core between
-    polls, at most `polls` times; returns whether it changed."""
-    for _ in range(polls):
-        if fetch_add(word, 0, 0) != seen:
-            return True
-        _sched_yield()
-    return fetch_add(word, 0, 0) != seen
-
-
-# How long a thread polls before it sleeps: a helper, for its next job after each one (its
-# bell), and the caller, for the done word of a helper's last task. A sleeping thread's
-# wake-up costs ~15-35 us here (the kernel's, then the GIL's), as much as a small product
-# (measured on 2 cores, quiet, helper polling / sleeping: Linear 128x784 -> 256 281-289 /
-# 301-305 us, 64 x (64x32 @ 32x64) 111 / 117-120 us). Each poll yields the core
-# (sched_yield), so a poller never holds up a runnable thread that shares its core. 0 (never
-# poll) where sched_yield is missing.
-POLL_US = 200 if sys.platform.startswith(("linux", "darwin")) else 0
-_polls: list = []  # polls per POLL_US, measured once per process
+def _serve(box, polls):
+    """A helper's loop, without the GIL: take the job offered in `box` (OFFERED -> TAKEN),
+    run it through its trampoline, report DONE or FAILED; return once `polls` polls in a
+    row found no job (and, after saying so in box[3], still none)."""
+    swap(box, 3, 1)
+    idle = 0
+    while True:
+        if fetch_add(box, 0, 0) == OFFERED and compare_swap(box, 0, OFFERED, TAKEN):
+            ok = call_address(box[1], box[2])
+            swap(box, 0, DONE if ok else FAILED)
+            idle = 0
+        elif idle < polls:
+            idle += 1
+            sched_yield()
+        else:
+            swap(box, 3, 0)  # from here on a caller wakes this thread before offering
+            if fetch_add(box, 0, 0) != OFFERED:  # (an offer made just before is taken)
+                return
+            swap(box, 3, 1)
 
 
 def polls() -> int:
     if not _polls:
-        n = 0
-        if POLL_US:
-            word = np.zeros(1, np.int64)
-            _await_change(word, 0, 10)  # compile (or load from the cache)
-            t0 = time.perf_counter()
-            _await_change(word, 0, 1000)
-            n = max(1, int(POLL_US * 1e-6 * 1000 / max(time.perf_counter() - t0, 1e-6)))
-        _polls.append(n)
+        box = np.zeros(4, np.int64)
+        _serve(box, 10)  # compile (or load from the cache)
+        t0 = time.perf_counter()
+        _serve(box, 1000)
+        _polls.append(max(1, int(POLL_US * 1e-6 * 1000 / max(time.perf_counter() - t0, 1e-6))))
     return _polls[0]
 
 
-class _Helper:
-    """One helper thread and its job queue. `put` also rings its bell (bumps a counter),
-    which the thread polls for a while after each job before it blocks on the queue."""
+def _trampoline(addr):
+    """A helper's call of KERNEL on the arguments its caller put at addr: 1, or 0 if KERNEL
+    raised (a cfunc cannot raise: numba prints the error as unraisable)."""
+    KERNEL(*args_at(addr, KERNEL))  # noqa: F821 - a global of each specialised copy
+    return 1
 
-    def __init__(self) -> None:
-        self.queue = queue.SimpleQueue()
-        self.bell = np.zeros(1, np.int64)
+
+def _launch(boxes, tramp, args, polls):
+    """The caller's side, without the GIL: offer KERNEL(*args) to each helper's box (args on
+    this frame's stack), run it here too, then withdraw each offer no helper took, and wait
+    for each helper that took one (its tasks are claimed). Returns 0, or 1 if a helper's
+    call failed, 2 if this thread's did. Nothing returns while a helper may still read
+    args: that is what keeps its address valid."""
+    addr = stack_address(args)
+    n = boxes.shape[0]
+    mine = np.zeros(n, np.bool_)
+    for i in range(n):
+        if compare_swap(boxes[i], 0, FREE, FILLING):  # else another caller's: skip it
+            boxes[i, 1] = tramp
+            boxes[i, 2] = addr
+            swap(boxes[i], 0, OFFERED)
+            mine[i] = True
+    status = 0
+    try:
+        KERNEL(*args)  # noqa: F821 - a global of each specialised copy
+    except Exception:  # noqa: BLE001 - reported by the return value, raised by `run`
+        status = 2
+    for i in range(n):
+        if mine[i] and not compare_swap(boxes[i], 0, OFFERED, FREE):
+            spins = 0
+            state = fetch_add(boxes[i], 0, 0)
+            while state == TAKEN:
+                if spins < polls:
+                    spins += 1
+                    sched_yield()
+                else:  # a helper without a core: leave this one idle so it can move here
+                    usleep(50)
+                state = fetch_add(boxes[i], 0, 0)
+            if state == FAILED and status == 0:
+                status = 1
+            swap(boxes[i], 0, FREE)
+    return status
+
+
+_launchers: dict = {}
+_stamps: dict = {}
+
+
+def _stamp(module: str, *files: str) -> str:
+    """A digest of a kernel's module name and of source files: the compiled launch code of
+    a kernel holds the kernel and this module's protocol, so its cache name changes when
+    either file does (numba keys a cached function on its own file only)."""
+    key = (module, *files)
+    if key not in _stamps:
+        h = hashlib.sha1(module.encode())
+        for f in files:
+            try:
+                with open(f, "rb") as fh:
+                    h.update(fh.read())
+            except OSError:  # source not on disk ("<string>"): its name is the key
+                h.update(f.encode())
+        _stamps[key] = h.hexdigest()[:10]
+    return _stamps[key]
+
+
+def _launcher(fn):
+    """(launch, trampoline address, trampoline) for the compiled task loop fn (a numba
+    dispatcher with one explicit signature), compiled on first use."""
+    got = _launchers.get(fn)
+    if got is None:
+        sig = fn.signatures[0]
+        py = fn.py_func
+        dtypes = "_".join(str(t.dtype) for t in sig if isinstance(t, types.Array))
+        tag = f"{py.__name__}_{dtypes}_{_stamp(py.__module__, __file__, py.__code__.co_filename)}"
+        names = {"KERNEL": fn}
+        tramp = cfunc(types.int64(types.int64), nogil=True, cache=True)(
+            specialised(_trampoline, tag, names))
+        launch = numba.njit(types.int64(types.Array(types.int64, 2, "C"), types.int64,
+                                        types.Tuple(sig), types.int64),
+                            nogil=True, cache=True)(specialised(_launch, tag, names))
+        got = _launchers[fn] = (launch, tramp.address, tramp)
+    return got
+
+
+class _Helper:
+    """One helper thread serving its mailbox (a row of the pool's `boxes`): it polls for a
+    job for ~POLL_US after each one, then sleeps until a caller wakes it."""
+
+    def __init__(self, box: np.ndarray) -> None:
+        self.box = box
+        self.wake = threading.Semaphore(0)
+        self.roused = False
         threading.Thread(target=self._serve, daemon=True, name="numbagrad-task").start()
 
-    def put(self, job: tuple) -> None:
-        self.queue.put(job)
-        self.bell[0] += 1  # after the put: a helper that hears the bell finds the job
-
-    def _next(self) -> tuple:
-        seen = self.bell[0]
-        try:
-            return self.queue.get_nowait()
-        except queue.Empty:
-            pass
-        if POLL_US and _await_change(self.bell, seen, polls()):
-            try:
-                return self.queue.get_nowait()
-            except queue.Empty:
-                pass
-        return self.queue.get()
-
     def _serve(self) -> None:
+        n = polls()
         while True:
-            fn, args, done, errors, word = self._next()
-            if word[0]:
-                # done already (the caller took every task while this thread was away):
-                # skip it without a call, which would cost two GIL hand-overs, so a backlog
-                # of such jobs drains at once instead of one per launch of the caller's
-                fn = args = done = errors = word = None
-                continue
-            try:
-                last = fn(*args)
-            except BaseException as e:  # noqa: BLE001 - re-raised by the caller
-                errors.append(e)
-                last = True
-            # drop the job's arrays before waking the caller, not when the next job
-            # arrives: held here they would be freed late, by this thread, and the next
-            # op's output would come from fresh pages (98 page faults per 4 MB output)
-            fn = args = errors = None
-            if last:
-                done.set()
-            done = None
+            _serve(self.box, n)
+            self.wake.acquire()
+            self.roused = False
+
+    def rouse(self) -> None:
+        """Wake the thread unless it is serving (polling): called before each offer. The
+        thread says in box[3] that it stopped polling before its last look for an offer, so
+        an offer is either seen by it or made after this call saw 0 and woke it (at worst a
+        spare wake-up: one more round of polling)."""
+        if self.box[3] == 0 and not self.roused:
+            self.roused = True
+            self.wake.release()
 
 
 class _Pool:
-    """Helper threads (started on first use, again in a forked child, which has none)."""
+    """Helper threads and their mailboxes (started on first use, again in a forked child,
+    which has none)."""
 
     def __init__(self) -> None:
         self.pid = None
         self.workers: list = []
+        self.boxes = np.zeros((0, 4), np.int64)
         self.lock = threading.Lock()
 
     def helpers(self, want: int) -> list:
-        if self.pid != os.getpid():
+        if self.pid != os.getpid() or len(self.workers) < want:
             with self.lock:
                 if self.pid != os.getpid():
                     self.workers = []
+                    self.boxes = np.zeros((max(1, cpu_count() - 1), 4), np.int64)
                     self.pid = os.getpid()
-        if len(self.workers) < want:
-            with self.lock:
-                while len(self.workers) < want:
+                while len(self.workers) < min(want, len(self.boxes)):
                     try:
-                        self.workers.append(_Helper())
+                        self.workers.append(_Helper(self.boxes[len(self.workers)]))
                     except RuntimeError:  # "can't start new thread": fewer helpers
                         break
         return self.workers[:want]
@@ -213,40 +273,41 @@ _pool = _Pool()
 
 def threads() -> int:
     """How many threads a task-parallel kernel uses: numba's count (which
-    autograd.set_num_threads sets; every usable core by default), at most the cores."""
+    autograd.set_num_threads sets; every usable core by default), at most the cores; 1
+    where the pool cannot run (see NATIVE)."""
+    if not NATIVE:
+        return 1
     return max(1, min(numba.get_num_threads(), cpu_count()))
 
 
 def run(kernel, dtype, args: tuple, nthreads: int) -> None:
     """kernel (a `lazy_njit` task loop, serial compilation) on args, on the caller and on
     nthreads - 1 helper threads at once; returns when every task is done. The kernel's
-    shape check runs once, here, before any thread starts. A helper's error is re-raised
-    (an error inside a task cannot leave the caller waiting: the helper wakes it)."""
+    shape check runs once, here, before any thread starts. An error in a task is raised
+    here: the kernel runs again on this thread alone, to raise it with its message."""
     if kernel.check is not None and not kernel.check(*args):
         raise check_failed(kernel.pyfunc, args)
     fn = kernel.get(dtype)
     if kernel.check is not None:
         fn = fn.__wrapped__  # the dispatcher, without the check run above
-    helpers = _pool.helpers(nthreads - 1) if nthreads > 1 else []
+    helpers = _pool.helpers(nthreads - 1) if nthreads > 1 and NATIVE else []
     if not helpers:
         fn(*args)
         return
-    done = threading.Event()
-    errors: list = []
-    # the done word: the counter's last element, set by the task that finishes last
-    word = [x for x in args if isinstance(x, np.ndarray) and x.dtype == np.int64][-1][-1:]
+    launch, tramp, _ = _launcher(fn)  # first: compiling it can take longer than a poll
     for h in helpers:
-        h.put((fn, args, done, errors, word))
-    # if the caller did not finish the last task, a helper holds it: it sets the done word
-    # when it finishes it, and `done` once back in Python (or failing)
-    if not fn(*args) and not (POLL_US and _await_change(word, 0, polls())):
-        done.wait()
-    if errors:
-        raise errors[0]
+        h.rouse()
+    status = launch(_pool.boxes[:len(helpers)], tramp, args, polls())
+    if status:
+        where = "a helper thread" if status == 1 else "the calling thread"
+        ctr = [x for x in args if isinstance(x, np.ndarray) and x.dtype == np.int64][-1]
+        ctr[:] = 0
+        fn(*args)  # raises the task's error, here
+        raise RuntimeError(f"{kernel.pyfunc.__name__}: a task failed on {where} "
+                           f"(it did not fail again when rerun on this thread)")
 
 
 def new_counter(phases: int = 1) -> np.ndarray:
-    """A task loop's counters: next task and tasks done, per phase, then the done word (set
-    by `finish` when the last phase's last task is done). `run` finds it as the last int64
-    array among the kernel's arguments."""
-    return np.zeros(2 * phases + 1, np.int64)
+    """A task loop's counters: next task and tasks done, per phase (the last int64 array
+    among the kernel's arguments: `run` resets it to rerun a failed kernel)."""
+    return np.zeros(2 * phases, np.int64)
