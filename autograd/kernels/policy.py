@@ -127,15 +127,21 @@ _GEMM_TILE_COLUMNS = {4: 32, 8: 16}  # autograd/kernels/jit/gemm.py's NR, by ite
 
 
 def gemm_route(fam: Thresholds, macs: int, n: int, itemsize: int,
-               broadcast_a: bool = False) -> bool:
+               broadcast_a: bool = False, threads: int = 1) -> bool:
     """Whether `fam` (GEMM_LINEAR, GEMM_MATMUL) sends a product of `macs` multiply-adds per
     product and `n` output columns to numbagrad's gemm rather than BLAS (see above).
-    broadcast_a: A's batch is smaller than B's (a conv's weight times its patches, where gemm
-    measured 1.1-1.3x BLAS's time, one thread each): BLAS. `numpy_below=0` (tests,
-    experiments) sends every product."""
+    broadcast_a: A's batch is smaller than B's (a conv's weight times its patches): BLAS on
+    one thread (`threads`, gemm's thread count), where gemm measured 1.1-1.3x BLAS's time;
+    gemm on more. With 2 threads against OpenBLAS's 2 (the batch's total is above
+    BLAS.parallel_above), 3x64x64 CNN's convolutions, float32, same-run medians gemm / BLAS:
+    forward 0.98 and 0.91, input gradient 0.88 and 0.95; and in a training step more, because
+    OpenBLAS's worker spins on the other core for ~0.1 s after each call, so the next gemm
+    (a weight gradient) ran at its one-thread speed beside it (3.4 -> 8.0 ms measured): the
+    CNN's step 81-83 -> 75-78 ms. `numpy_below=0` (tests, experiments) sends every
+    product."""
     if fam.numpy_below == 0:
         return True
-    if broadcast_a or not fam.numpy_below <= macs <= fam.parallel_above:
+    if (broadcast_a and threads == 1) or not fam.numpy_below <= macs <= fam.parallel_above:
         return False
     nr = _GEMM_TILE_COLUMNS.get(itemsize, 16)
     return -(-n // nr) * nr * 8 <= n * 9

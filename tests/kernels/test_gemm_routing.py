@@ -198,6 +198,7 @@ def test_gemm_route_measured_policy():
     assert not policy.gemm_route(mm, (1 << 17) - 1, 64, 4)
     assert not policy.gemm_route(mm, (1 << 28) + 1, 256, 4)
     assert not policy.gemm_route(mm, 64 * 32 * 64, 64, 4, broadcast_a=True)  # a conv's weight
+    assert policy.gemm_route(mm, 64 * 32 * 64, 64, 4, broadcast_a=True, threads=2)  # parallel
     with policy.override(numpy_below=0, families=("gemm_matmul",)):
         assert policy.gemm_route(mm, 1, 1, 4)
 
@@ -278,17 +279,20 @@ def test_attention_sized_matmul_default_policy_takes_gemm(dtype, gemm_calls):
     _same(ours, blas, dtype)
 
 
-def test_conv_weight_broadcast_over_patches_stays_on_blas(gemm_calls):
+def test_conv_weight_broadcast_over_patches_takes_gemm_only_in_parallel(gemm_calls,
+                                                                        monkeypatch):
     """A conv's weight times its patches is one matrix broadcast over the batch (A's batch
-    smaller than B's): BLAS by default even above the size line, gemm when forced."""
+    smaller than B's): BLAS where gemm runs one thread, gemm where it runs more (beside
+    OpenBLAS's spinning worker the next gemm ran at one thread's speed), same values."""
     import nn.functional as F
     rng = np.random.default_rng(11)
     x = _leaf(rng, (2, 8, 32, 32), np.float32)
     w = _leaf(rng, (32, 8, 3, 3), np.float32)
+    monkeypatch.setattr(jit_linalg.tasks, "threads", lambda: 1)
     y = F.conv2d(x, w, padding=1)
     y.sum().backward()
     assert not any(len(sa) < len(sb) for sa, sb in gemm_calls), gemm_calls
-    with policy.override(numpy_below=0, families=("gemm_matmul",)):
-        y2 = F.conv2d(x, w, padding=1)
+    monkeypatch.setattr(jit_linalg.tasks, "threads", lambda: 2)
+    y2 = F.conv2d(x, w, padding=1)
     assert any(len(sa) < len(sb) for sa, sb in gemm_calls)
     np.testing.assert_allclose(y2.data, y.data, **_tol(np.float32))

@@ -12,6 +12,7 @@ import numpy as np
 from .. import linalg as ref
 from .. import policy
 from ..registry import register
+from . import tasks
 from ._common import same_float_arrays
 from .gemm import gemm
 
@@ -34,7 +35,8 @@ def matmul(a: np.ndarray, b: np.ndarray, trans_a: bool = False, trans_b: bool = 
     if (a.shape[-1] == b.shape[-2] and (out is None or out.dtype == a.dtype)
             and policy.gemm_route(policy.GEMM_MATMUL, a.shape[-2] * a.shape[-1] * b.shape[-1],
                                   b.shape[-1], a.dtype.itemsize,
-                                  broadcast_a=b.ndim > 2 and a.shape[:-2] != b.shape[:-2])):
+                                  broadcast_a=b.ndim > 2 and a.shape[:-2] != b.shape[:-2],
+                                  threads=tasks.threads())):
         return gemm(a, b, out=out)  # strided and transposed views read in place
     if (b.ndim == 2 and a.ndim > 2 and a.flags.c_contiguous and a.shape[-1] == b.shape[0]
             and (out is None or out.flags.c_contiguous)):
