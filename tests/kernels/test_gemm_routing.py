@@ -180,7 +180,7 @@ def test_matmul_route_threshold_is_per_product_macs(gemm_calls):
 
 def test_gemm_route_measured_policy():
     """The measured policy: Linear with bias on gemm from 2^18 to 2^28 multiply-adds where
-    the output fills the column tiles (32 float32, 16 float64 wide) to at least 3/4; `@` from
+    the output fills the column tiles (32 float32, 16 float64 wide) to within 1/8; `@` from
     2^17 to 2^28 per product likewise; numpy_below=0 forces gemm."""
     lin, mm = policy.GEMM_LINEAR, policy.GEMM_MATMUL
     assert policy.gemm_route(lin, 128 * 784 * 256, 256, 4)
@@ -189,11 +189,9 @@ def test_gemm_route_measured_policy():
     assert not policy.gemm_route(lin, (1 << 18) - 1, 256, 4)  # the call's fixed cost
     assert not policy.gemm_route(lin, (1 << 28) + 1, 256, 4)  # BLAS on every core
     assert not policy.gemm_route(lin, 1024 * 128 * 10, 10, 4)  # 10 of 32 columns used
-    assert policy.gemm_route(lin, 256 * 256 * 48, 48, 4)       # 48 of 64: 3/4
-    assert policy.gemm_route(lin, 32 * 4096 * 27, 27, 4)       # 27 of 32
-    assert not policy.gemm_route(lin, 256 * 256 * 47, 47, 4)   # 47 of 64
+    assert not policy.gemm_route(lin, 256 * 256 * 48, 48, 4)   # 48 of 64
     assert policy.gemm_route(lin, 256 * 256 * 48, 48, 8)       # 3 whole float64 tiles
-    assert not policy.gemm_route(lin, 256 * 256 * 36, 36, 4)   # 36 of 64 (< 3/4)
+    assert not policy.gemm_route(lin, 256 * 256 * 36, 36, 4)   # 36 of 64 (< 7/8)
     assert policy.gemm_route(mm, 64 * 32 * 64, 64, 4)      # attention's q k^T per head
     assert policy.gemm_route(mm, 128 * 64 * 128, 128, 8)
     assert not policy.gemm_route(mm, 16 * 16 * 16, 16, 4)  # 4,096 MACs: BLAS
