@@ -24,35 +24,30 @@ def _int64_array(ty) -> bool:
     return isinstance(ty, types.Array) and ty.dtype == types.int64 and ty.ndim == 1
 
 
-@intrinsic
-def fetch_add(typingctx, arr_ty, idx_ty, val_ty):
-    """Atomically add val to arr[idx] (an int64 array); returns the value before (val 0: an
-    atomic read)."""
-    if not _int64_array(arr_ty):
-        return None
-    sig = types.int64(arr_ty, idx_ty, val_ty)
+def _atomic_rmw(op: str, doc: str):
+    """An intrinsic f(arr, idx, val): atomically apply `op` ("add", "xchg") with val to
+    arr[idx] (an int64 array); returns the value before."""
+    @intrinsic
+    def rmw(typingctx, arr_ty, idx_ty, val_ty):
+        if not _int64_array(arr_ty):
+            return None
+        sig = types.int64(arr_ty, idx_ty, val_ty)
 
-    def codegen(context, builder, signature, args):
-        ptr = _item_pointer(context, builder, arr_ty, args[0], args[1], idx_ty)
-        val = context.cast(builder, args[2], val_ty, types.int64)
-        return builder.atomic_rmw("add", ptr, val, "seq_cst")
+        def codegen(context, builder, signature, args):
+            ptr = _item_pointer(context, builder, arr_ty, args[0], args[1], idx_ty)
+            val = context.cast(builder, args[2], val_ty, types.int64)
+            return builder.atomic_rmw(op, ptr, val, "seq_cst")
 
-    return sig, codegen
+        return sig, codegen
+
+    rmw.__doc__ = doc
+    return rmw
 
 
-@intrinsic
-def swap(typingctx, arr_ty, idx_ty, val_ty):
-    """Atomically store val in arr[idx] (an int64 array); returns the value before."""
-    if not _int64_array(arr_ty):
-        return None
-    sig = types.int64(arr_ty, idx_ty, val_ty)
-
-    def codegen(context, builder, signature, args):
-        ptr = _item_pointer(context, builder, arr_ty, args[0], args[1], idx_ty)
-        val = context.cast(builder, args[2], val_ty, types.int64)
-        return builder.atomic_rmw("xchg", ptr, val, "seq_cst")
-
-    return sig, codegen
+fetch_add = _atomic_rmw("add", "Atomically add val to arr[idx] (an int64 array); returns the "
+                               "value before (val 0: an atomic read).")
+swap = _atomic_rmw("xchg", "Atomically store val in arr[idx] (an int64 array); returns the "
+                           "value before.")
 
 
 @intrinsic
