@@ -46,8 +46,10 @@ def bench_training() -> None:
                 autograd.set_backend("numba")
         cands = {"ours (numba)": ours, "ours (numpy backend)": numpy_backend}
         # the numpy backend's large products run OpenBLAS on every core, and its worker then
-        # spins ~0.1 s: let it sleep before the next sample of ours (which makes no such call)
-        st = compare(cands, target=0.05, settle={"ours (numpy backend)": 0.15})
+        # spins ~0.1 s: let it sleep before the next sample of ours (which makes no such call);
+        # then each candidate steps untimed for 50 ms before its sample, as a training loop
+        # would have (after the pause gemm's helper thread got no core for ~35 ms here)
+        st = compare(cands, target=0.05, settle={"ours (numpy backend)": 0.15}, rewarm=0.05)
         if tstats:
             st["torch"] = tstats[kind]
         row = [label] + [f"{fmt_time(s['median'])} ({fmt_time(s['min'])}-"
