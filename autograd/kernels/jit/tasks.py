@@ -52,6 +52,7 @@ import numpy as np
 from numba import cfunc, types
 from numba.extending import register_jitable
 
+from . import _native
 from ._common import check_failed, specialised
 from ._native import (
     args_at,
@@ -182,8 +183,9 @@ _stamps: dict = {}
 
 def _stamp(module: str, *files: str) -> str:
     """A digest of a kernel's module name and of source files: the compiled launch code of
-    a kernel holds the kernel and this module's protocol, so its cache name changes when
-    either file does (numba keys a cached function on its own file only)."""
+    a kernel holds the kernel, this module's protocol and _native's intrinsics, so its cache
+    name changes when any of those files does (numba keys a cached function on its own file
+    only)."""
     key = (module, *files)
     if key not in _stamps:
         h = hashlib.sha1(module.encode())
@@ -205,7 +207,8 @@ def _launcher(fn):
         sig = fn.signatures[0]
         py = fn.py_func
         dtypes = "_".join(str(t.dtype) for t in sig if isinstance(t, types.Array))
-        tag = f"{py.__name__}_{dtypes}_{_stamp(py.__module__, __file__, py.__code__.co_filename)}"
+        stamp = _stamp(py.__module__, __file__, _native.__file__, py.__code__.co_filename)
+        tag = f"{py.__name__}_{dtypes}_{stamp}"
         names = {"KERNEL": fn}
         tramp = cfunc(types.int64(types.int64), nogil=True, cache=True)(
             specialised(_trampoline, tag, names))
