@@ -74,10 +74,10 @@ def test_concurrent_callers_share_the_pool():
 
 def _loop_sig(dt):
     from numba import types
-    return types.boolean(types.Array(types.int64, 1, "C"), types.Array(types.int64, 1, "C"))
+    return types.boolean(types.Array(types.int64, 1, "C"))
 
 
-def _fail_on_task_1(flag, ctr):
+def _fail_on_task_1(ctr):
     """Task 0 waits (up to ~1 s) for the other thread to claim task 1, which raises."""
     last = False
     t = claim(ctr)
@@ -105,7 +105,7 @@ def test_a_helper_error_reaches_the_caller(monkeypatch):
     with policy.override(parallel_above=-1, families=("gemm",)):
         _gemm()(a, a)  # the helpers are up
     with pytest.raises(MemoryError, match="task 1 out of memory"):
-        tasks.run(kernel, np.float64, (np.zeros(1, np.int64), tasks.new_counter()), 2)
+        tasks.run(kernel, np.float64, (tasks.new_counter(),), 2)
     assert any(isinstance(e, MemoryError) for e in seen)  # it did fail on the helper
     np.testing.assert_array_equal(tasks._pool.boxes[:, 0], tasks.FREE)  # mailboxes free
     with policy.override(parallel_above=-1, families=("gemm",)):

@@ -32,11 +32,12 @@ def matmul(a: np.ndarray, b: np.ndarray, trans_a: bool = False, trans_b: bool = 
         a = np.swapaxes(a, -1, -2)
     if trans_b:
         b = np.swapaxes(b, -1, -2)
+    # gemm's thread count decides only a broadcast A's route (asked only then: ~1 us a call)
+    broadcast_a = b.ndim > 2 and a.shape[:-2] != b.shape[:-2]
     if (a.shape[-1] == b.shape[-2] and (out is None or out.dtype == a.dtype)
             and policy.gemm_route(policy.GEMM_MATMUL, a.shape[-2] * a.shape[-1] * b.shape[-1],
-                                  b.shape[-1], a.dtype.itemsize,
-                                  broadcast_a=b.ndim > 2 and a.shape[:-2] != b.shape[:-2],
-                                  threads=tasks.threads())):
+                                  b.shape[-1], a.dtype.itemsize, broadcast_a=broadcast_a,
+                                  threads=tasks.threads() if broadcast_a else 1)):
         return gemm(a, b, out=out)  # strided and transposed views read in place
     if (b.ndim == 2 and a.ndim > 2 and a.flags.c_contiguous and a.shape[-1] == b.shape[0]
             and (out is None or out.flags.c_contiguous)):

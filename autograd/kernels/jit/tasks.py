@@ -178,7 +178,6 @@ def _launch(boxes, tramp, args, polls):
 
 
 _launchers: dict = {}
-_stamps: dict = {}
 
 
 def _stamp(module: str, *files: str) -> str:
@@ -186,17 +185,14 @@ def _stamp(module: str, *files: str) -> str:
     a kernel holds the kernel, this module's protocol and _native's intrinsics, so its cache
     name changes when any of those files does (numba keys a cached function on its own file
     only)."""
-    key = (module, *files)
-    if key not in _stamps:
-        h = hashlib.sha1(module.encode())
-        for f in files:
-            try:
-                with open(f, "rb") as fh:
-                    h.update(fh.read())
-            except OSError:  # source not on disk ("<string>"): its name is the key
-                h.update(f.encode())
-        _stamps[key] = h.hexdigest()[:10]
-    return _stamps[key]
+    h = hashlib.sha1(module.encode())
+    for f in files:
+        try:
+            with open(f, "rb") as fh:
+                h.update(fh.read())
+        except OSError:  # source not on disk ("<string>"): its name is the key
+            h.update(f.encode())
+    return h.hexdigest()[:10]
 
 
 def _launcher(fn):
