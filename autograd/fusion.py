@@ -172,7 +172,7 @@ def _fused(run: list, steps: list, last: dict, end: int, fused) -> list:
         return []
     program = fused.Program(tuple(kinds), tuple(program_steps), tuple(live), cols,
                             run[0].out.dtype.name)
-    parallel = policy.ELEMENTWISE.parallel(run[0].out.size)
+    parallel = policy.FUSED.parallel(run[0].out.size)
     kernel, text = fused.compile_program(program, parallel)
     return [FusedUnit(kernel, inputs, [run[k].out for k in live],
                       [op for op, _, _ in steps], text)]

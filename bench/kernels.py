@@ -137,17 +137,25 @@ def bench_elementwise() -> None:
 
 
 def _threshold_cands(E, x, y) -> dict:
+    """relu and mul: the serial kernel, the parallel path (its task loop on every thread of
+    the pool, parts of E.CHUNK elements), numpy's ufunc."""
+    from autograd.kernels.jit import tasks
+
     out = np.empty_like(x)
-    relu = E.UNARY["relu"]
-    mul = E.BINARY["mul"][0]
-    ser, par = relu.get(x.dtype, False), relu.get(x.dtype, True)
-    mser, mpar = mul.get(x.dtype, False), mul.get(x.dtype, True)
-    zero = np.float32(0)
-    return {"relu serial": lambda: ser(x, out, zero),
-            "relu parallel": lambda: par(x, out, zero),
+    relu, mul = E.UNARY["relu"], E.BINARY["mul"][0]
+    ser, mser = relu.serial.get(x.dtype), mul.serial.get(x.dtype)
+    width = tasks.threads()
+    zero = x.dtype.type(0)
+
+    def split(kernel, *args):
+        return lambda: tasks.run(kernel.tasks, x.dtype,
+                                 (*args, E.CHUNK, tasks.new_counter(), out), width)
+
+    return {"relu serial": lambda: ser(x, zero, out),
+            "relu parallel": split(relu, x, zero),
             "relu numpy": lambda: np.maximum(x, 0, out=out),
             "mul serial": lambda: mser(x, y, out),
-            "mul parallel": lambda: mpar(x, y, out),
+            "mul parallel": split(mul, x, y),
             "mul numpy": lambda: np.multiply(x, y, out=out)}
 
 
@@ -159,17 +167,17 @@ def bench_threshold() -> None:
 
     header("serial vs parallel vs numpy: relu and a*b by size (time per call)")
     rows = []
-    sizes = [1 << s for s in ((10, 13, 16, 20) if QUICK[0] else range(10, 22, 2))]
+    sizes = [1 << s for s in ((13, 16, 17, 18, 20) if QUICK[0] else range(10, 23))]
     for n in sizes:
         x, y = (np.random.default_rng(1).standard_normal(n).astype(np.float32)
                 for _ in range(2))
-        st = compare(_threshold_cands(E, x, y), target=0.002)
+        st = compare(_threshold_cands(E, x, y), target=0.002, rewarm=0.005)
         rows.append([n] + [fmt_time(s["median"]) for s in st.values()])
         record("threshold", n=n, seconds={k: s["median"] for k, s in st.items()})
     table(["n", "relu serial", "relu parallel", "relu numpy", "mul serial", "mul parallel",
            "mul numpy"], rows)
     print("policy in use (autograd.kernels.policy): numpy below `numpy_below` elements, "
-          "prange above `parallel_above`")
+          "parallel above `parallel_above` (elementwise: the task pool; fused: prange)")
     table(["family", "numpy_below", "parallel_above"],
           [[name, t["numpy_below"], t["parallel_above"]]
            for name, t in policy.describe().items() if name != "ufunc"])

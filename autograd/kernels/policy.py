@@ -67,14 +67,24 @@ class Thresholds:
 
 NEVER = 1 << 62  # a parallel_above that no array reaches
 
-# Parallel only where the serial loop runs long enough (~0.2-1 ms) to amortise a scheduler
-# slice: while another process holds a core, each parallel launch waits for its second
-# thread (measured on 2 cores under load: LayerNorm's row sums over 1024 x 128, 0.1 ms
-# serial, took 0.57 ms parallel, and the tiny GPT step spent most of its time in such
-# waits). Quiet, the memory-bound loops gain nothing from a second thread below ~2M floats
-# anyway (relu on 1,048,576 floats: 94 us serial, 101 us parallel; mul on 4,194,304 under
-# load: 1.28 ms serial, 0.60 ms parallel). `python -m bench --only threshold` measures it.
-ELEMENTWISE = Thresholds("elementwise", 1 << 13, 1 << 21)
+# Elementwise kernels run on every thread through the task pool (jit/tasks.py: a ~3 us launch,
+# and a helper that gets no core claims no part) above 2^18 elements. Measured on 2 cores,
+# float32 add, the pool's two threads / the serial kernel (quiet; then with a process spinning
+# on one core): 2^16 0.94, 1.32; 2^17 0.75, 1.15; 2^18 0.73, 1.08; 2^20 0.58, 1.05; 2^22 0.79,
+# 1.01. Inside training steps the gain is smaller: there the data is not in cache and the
+# helper has often slept since its last job (the CNN 3x64x64 step's relu backward on 2^21
+# floats: 0.82 -> 0.70 ms; its relu forward on 2^20: 0.17 -> 0.21 ms); steps with 2^18 here
+# against 2^21 (same-run medians): tiny GPT 0.98, CNN 28x28 1.00, CNN 3x64x64 1.01. (With
+# `prange`, the elementwise kernels' first parallel form, a launch cost 45-345 us and a static
+# split waited for a thread that lost its core: relu on 2^20 floats took 94 us serial, 101 us
+# parallel.) `python -m bench --only threshold` measures it.
+ELEMENTWISE = Thresholds("elementwise", 1 << 13, 1 << 18)
+# autograd.compile's fused elementwise kernels (jit/fused.py) still run `prange` in parallel:
+# only where the serial loop runs long enough (~1 ms) to amortise a launch, and a scheduler
+# slice while another process holds a core (measured on 2 cores under load: LayerNorm's row
+# sums over 1024 x 128, 0.1 ms serial, took 0.57 ms parallel; mul on 4,194,304 floats under
+# load: 1.28 ms serial, 0.60 ms parallel).
+FUSED = Thresholds("fused", 0, 1 << 21)
 REDUCE = Thresholds("reduce", 1 << 13, 1 << 20)
 SOFTMAX = Thresholds("softmax", 256, 1 << 18)
 BATCHNORM = Thresholds("batchnorm", 1 << 10, 1 << 18)
@@ -147,7 +157,7 @@ def gemm_route(fam: Thresholds, macs: int, n: int, itemsize: int,
     return -(-n // nr) * nr * 8 <= n * 9
 
 
-FAMILIES = {t.name: t for t in (ELEMENTWISE, REDUCE, SOFTMAX, BATCHNORM, CONV, POOL, POOL_2X2,
+FAMILIES = {t.name: t for t in (ELEMENTWISE, FUSED, REDUCE, SOFTMAX, BATCHNORM, CONV, POOL, POOL_2X2,
                                 OPTIMIZER,
                                 GEMM, BLAS, GEMM_MATMUL, GEMM_LINEAR)}
 _ufunc = {"threaded_ufunc_above": 1 << 20}  # helper thread: the same reasoning

@@ -21,12 +21,20 @@ ROOT = Path(__file__).parents[2]
 
 # name -> (module, kernel, argument expression): each call has one argument that does not fit.
 CASES = {
-    "binary_flat": ("elementwise", "BINARY['mul'][0]", "f(8), f(4), f(8)"),
-    "binary_rows": ("elementwise", "BINARY['mul'][1]", "f(4, 8), f(3), f(4, 8), False"),
-    "binary_rows_out": ("elementwise", "BINARY['add'][1]", "f(4, 8), f(8), f(4, 7), False"),
-    "unary_flat": ("elementwise", "UNARY['neg']", "f(8), f(4), 0.0"),
-    "unary_flat_list": ("elementwise", "UNARY['neg']", "[1.0] * 8, f(8), 0.0"),
-    "act_backward_flat": ("elementwise", "ACT_BACKWARD['relu']", "f(8), f(8), f(2)"),
+    "binary_flat": ("elementwise", "BINARY['mul'][0].serial", "f(8), f(4), f(8)"),
+    "binary_rows": ("elementwise", "BINARY['mul'][1].serial", "f(4, 8), f(3), False, f(4, 8)"),
+    "binary_rows_out": ("elementwise", "BINARY['add'][1].serial",
+                        "f(4, 8), f(8), False, f(4, 7)"),
+    "unary_flat": ("elementwise", "UNARY['neg'].serial", "f(8), 0.0, f(4)"),
+    "unary_flat_list": ("elementwise", "UNARY['neg'].serial", "[1.0] * 8, 0.0, f(8)"),
+    "act_backward_flat": ("elementwise", "ACT_BACKWARD['relu'].serial", "f(8), f(8), f(2)"),
+    # the task loops (the parallel path): the serial check, the part size and the counter
+    "binary_flat_tasks": ("elementwise", "BINARY['mul'][0].tasks", "f(8), f(4), 4, i(2), f(8)"),
+    "binary_flat_tasks_chunk": ("elementwise", "BINARY['mul'][0].tasks",
+                                "f(8), f(8), 0, i(2), f(8)"),
+    "binary_rows_tasks": ("elementwise", "BINARY['add'][1].tasks",
+                          "f(4, 8), f(8), False, 1, i(2), f(4, 7)"),
+    "unary_flat_tasks_counter": ("elementwise", "UNARY['neg'].tasks", "f(8), 0.0, 4, i(4), f(8)"),
     "bn_forward": ("batchnorm", "_bn_forward", "f(2, 3, 4), f(2, 3, 4), f(3), f(3), f(2), 1e-5"),
     "bn_forward_empty": ("batchnorm", "_bn_forward",
                          "f(0, 3, 4), f(0, 3, 4), f(3), f(3), f(3), 1e-5"),
@@ -49,7 +57,9 @@ CASES = {
 KERNEL_NAMES = {"binary_flat": "_binary_flat_mul", "binary_rows": "_binary_rows_mul",
                 "binary_rows_out": "_binary_rows_add", "unary_flat": "_unary_flat_neg",
                 "unary_flat_list": "_unary_flat_neg",
-                "act_backward_flat": "_binary_flat_relu_backward"}
+                "act_backward_flat": "_binary_flat_relu_backward",
+                "binary_flat_tasks": "_chunk_tasks_mul", "binary_flat_tasks_chunk": "_chunk_tasks_mul",
+                "binary_rows_tasks": "_row_tasks_add", "unary_flat_tasks_counter": "_chunk_tasks_neg"}
 
 # The public wrapper scatters by the saved argmax: indices outside the plane are refused.
 BAD_ARGMAX = {f"max_pool2d_backward_{bad}": (
@@ -108,9 +118,13 @@ def test_kernels_still_run_arguments_that_fit():
     from autograd.kernels.jit import elementwise, reduce
     a = np.arange(8.0)
     out = np.empty(8)
-    kernel = elementwise.BINARY["mul"][0].get(np.dtype(np.float64), False)
+    kernel = elementwise.BINARY["mul"][0].serial.get(np.dtype(np.float64), False)
     kernel(a, a, out)
     assert len(kernel.__wrapped__.signatures) == 1  # __wrapped__: the numba dispatcher
+    np.testing.assert_array_equal(out, a * a)
+    tasks = elementwise.BINARY["mul"][0].tasks.get(np.dtype(np.float64))
+    out[:] = 0
+    assert tasks(a, a, 3, np.zeros(2, np.int64), out)  # one thread finishes the last part
     np.testing.assert_array_equal(out, a * a)
     x = np.arange(24.0).reshape(2, 3, 4)
     res = np.empty((2, 4))

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from autograd.kernels.jit import tasks
 from tests.kernels._helpers import DTYPES, numba_and_ref, tol, variants
 
 SHAPES = [(0,), (1,), (7,), (33, 65), (2, 3, 50), (1, 1)]
@@ -119,7 +120,12 @@ def test_flat_binary_kernel_in_place_equals_numpy(dtype, parallel):
     b0 = rng.standard_normal(1001).astype(dtype) + 3
     for name, ufunc in (("add", np.add), ("sub", np.subtract), ("mul", np.multiply),
                         ("div", np.divide), ("maximum", np.maximum)):
-        kernel = E.BINARY[name][0].get(np.dtype(dtype), parallel)
+        split = E.BINARY[name][0]
+        if parallel:  # the task loop on two threads, parts of 100 elements
+            def kernel(a, b, out, split=split):
+                tasks.run(split.tasks, np.dtype(dtype), (a, b, 100, tasks.new_counter(), out), 2)
+        else:
+            kernel = split.serial.get(np.dtype(dtype))
         want = ufunc(a0, b0)
         a, b, out = a0.copy(), b0.copy(), np.empty_like(a0)
         kernel(a, b, out)
@@ -129,3 +135,59 @@ def test_flat_binary_kernel_in_place_equals_numpy(dtype, parallel):
         a = a0.copy()
         kernel(a, b, b)
         np.testing.assert_array_equal(b, want, err_msg=f"{name} into b")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_parallel_path_in_many_parts_equals_the_serial_kernels(dtype, monkeypatch):
+    """Above the parallel threshold every elementwise kernel runs as a task loop on the
+    pool's threads, in parts of CHUNK elements (rows, for a row broadcast). Split into parts
+    of 64 elements, every op and form gives the serial kernel's values to the bit: flat
+    binary (also into an operand), row and scalar broadcasts either way round, unary ops,
+    activation backward, GELU both ways."""
+    from autograd import kernels as K
+    from autograd.kernels import policy
+    from autograd.kernels.jit import elementwise as E
+
+    monkeypatch.setattr(E, "CHUNK", 64)
+    rng = np.random.default_rng(11)
+    a = rng.standard_normal((37, 56)).astype(dtype)   # 2,072 elements: 33 parts, the last short
+    b = rng.standard_normal((37, 56)).astype(dtype) + 3
+    row = rng.standard_normal(56).astype(dtype)
+    s = rng.standard_normal((2, 1024)).astype(dtype)  # a scalar broadcast runs rows of 1024
+    calls = {f"{n}({x}, {y})": (lambda n=n, x=x, y=y: getattr(K, n)(*(
+        {"a": a, "b": b, "row": row, "s": s, "2": np.array(2.5, dtype)}[v] for v in (x, y))))
+        for n in E.BINARY for x, y in (("a", "b"), ("a", "row"), ("row", "a"), ("s", "2"),
+                                         ("2", "s"))}
+    calls.update({n: (lambda n=n: getattr(K, n)(np.abs(a) if n == "sqrt" else a))
+                  for n in E.UNARY if n != "leaky_relu"})
+    calls["leaky_relu"] = lambda: K.leaky_relu(a, 0.1)
+    calls.update({f"act_backward {act}": (lambda act=act: K.act_backward(b, np.tanh(a), act))
+                  for act in E.ACT_BACKWARD})
+    calls["gelu"] = lambda: K.gelu(a)
+    calls["gelu_backward"] = lambda: K.gelu_backward(b, a)
+
+    def in_place():
+        out = a.copy()
+        return K.add(out, b, out=out)
+    calls["add into a"] = in_place
+    with np.errstate(all="ignore"):
+        with policy.override(numpy_below=0, parallel_above=policy.NEVER,
+                             families=("elementwise",)):
+            serial = {k: f() for k, f in calls.items()}
+        with policy.override(numpy_below=0, parallel_above=-1, families=("elementwise",)):
+            split = {k: f() for k, f in calls.items()}
+    for k in calls:
+        np.testing.assert_array_equal(split[k], serial[k], err_msg=k)
+    if tasks.threads() > 1:  # the parallel path really ran the task loops
+        assert (np.dtype(dtype), False) in E.BINARY["add"][1].tasks.compiled
+        assert (np.dtype(dtype), False) in E.UNARY["relu"].tasks.compiled
+
+
+def test_parallel_path_refuses_arguments_that_do_not_fit():
+    """The task loop's check runs before any thread starts (tasks.run)."""
+    from autograd.kernels.jit import elementwise as E
+    a = np.ones(8)
+    with pytest.raises(ValueError, match=r"^_chunk_tasks_mul: arguments of inconsistent "
+                                         r"shapes \(a: \(8,\) float64, b: \(4,\) float64"):
+        tasks.run(E.BINARY["mul"][0].tasks, a.dtype, (a, np.ones(4), 4, tasks.new_counter(), a),
+                  2)

@@ -125,8 +125,9 @@ _CHILD = textwrap.dedent("""
     with policy.override(numpy_below=0, parallel_above=policy.NEVER):
         got = {"add": K.add(x, y), "sub": K.sub(x, y), "mul": K.mul(x, y),
                "neg": K.neg(x), "relu": K.relu(x)}
-    kernels = {"add": E.BINARY["add"][0], "sub": E.BINARY["sub"][0],
-               "mul": E.BINARY["mul"][0], "neg": E.UNARY["neg"], "relu": E.UNARY["relu"]}
+    kernels = {"add": E.BINARY["add"][0].serial, "sub": E.BINARY["sub"][0].serial,
+               "mul": E.BINARY["mul"][0].serial, "neg": E.UNARY["neg"].serial,
+               "relu": E.UNARY["relu"].serial}
     stats = {}
     for name, k in kernels.items():
         d = k.compiled[(np.dtype(np.float64), False)].__wrapped__

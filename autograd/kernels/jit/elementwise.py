@@ -2,8 +2,14 @@
 backward; each loop is written once as a template and compiled per op (`specialised`).
 
 Which path an array takes is `policy.ELEMENTWISE`'s decision: below `numpy_below` elements
-numpy itself, up to `parallel_above` the serial compilation, beyond it the `prange` one.
-Shapes numba does not handle here (general broadcasting, mixed dtypes, ints) go to numpy.
+numpy itself, up to `parallel_above` the serial kernel, beyond it the same kernel on every
+thread through the task pool (`tasks.py`): a task loop over parts of CHUNK elements (rows,
+for a row broadcast), each part run by the serial kernel inlined (`_chunk_tasks`,
+`_row_tasks`). Why not `prange`: its launch costs 45-345 us here, more than the whole loop
+below ~2M floats, and a static split waits for a thread that lost its core; the pool's
+launch costs ~3 us and a helper that gets no core claims no part (`policy.py` has the
+measurements). Shapes numba does not handle here (general broadcasting, mixed dtypes, ints)
+go to numpy.
 
 Transcendentals: numba calls libm one element at a time unless llvmlite is built with
 Intel's SVML patch, which the PyPI wheels are not (only conda's; `numba -s` shows "SVML
@@ -22,27 +28,40 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange, types
+from numba import njit, types
+from numba.extending import overload
 
 from .. import elementwise as ref
 from .. import policy
 from ..registry import register
+from . import tasks
 from ._common import arr, lazy_njit, same_float_arrays
 from ._math import exp as vexp
 from ._math import one_plus_erf, typed
 from ._math import sigmoid as vsigmoid
 from ._math import tanh as vtanh
 from .helper_thread import cpu_count, split_halves
+from .tasks import claim, finish
 
 EW = policy.ELEMENTWISE
-BINARY: dict = {}  # name -> (flat, rows) compiled kernels
-UNARY: dict = {}   # name -> compiled kernel
+# Elements per task of a parallel launch (256 KiB of float32): 16 tasks on 1e6 floats, so a
+# helper that starts late still takes a share. Smaller parts ran slower (float32 mul on 2^18
+# floats, 2 threads: parts of 4,096 50 us, 8,192 39 us, 32,768 30 us, 65,536 24 us; serial 35
+# us): each thread's parts interleave with the other's, and each claim is an atomic add on a
+# cache line both cores write.
+CHUNK = 1 << 16
+BINARY: dict = {}  # name -> (flat, rows) kernels (`Split`)
+UNARY: dict = {}   # name -> kernel (`Split`)
 # name -> (arity, scalar function) of every kernel above: autograd.compile's fused kernels
 # (jit/fused.py) call the same scalar functions, so fused and unfused results agree
 SCALARS: dict = {}
 
 
 def SCALAR(*args):  # replaced per op in each specialised copy of a template
+    raise NotImplementedError
+
+
+def SERIAL(*args):  # replaced by the op's serial kernel in each copy of a task template
     raise NotImplementedError
 
 
@@ -57,25 +76,25 @@ def _binary_flat(a, b, out):
     # reads the output itself: with three pointers LLVM's overlap test sends the vectorised
     # loop to its scalar fallback on exact aliasing (4x slower, measured)
     if out.ctypes.data == a.ctypes.data:
-        for i in prange(out.size):
+        for i in range(out.size):
             out[i] = SCALAR(out[i], b[i])
     elif out.ctypes.data == b.ctypes.data:
-        for i in prange(out.size):
+        for i in range(out.size):
             out[i] = SCALAR(a[i], out[i])
     else:
-        for i in prange(out.size):
+        for i in range(out.size):
             out[i] = SCALAR(a[i], b[i])
 
 
 def _rows_sig(dt):
-    return types.void(arr(dt, 2, "C", True), arr(dt, 1, "C", True), arr(dt, 2), types.boolean)
+    return types.void(arr(dt, 2, "C", True), arr(dt, 1, "C", True), types.boolean, arr(dt, 2))
 
 
-def _binary_rows(a, b, out, swap):
+def _binary_rows(a, b, swap, out):
     """out[i, j] = a[i, j] op b[j] (or b[j] op a[i, j] when swap): a vector broadcast over
     rows, e.g. a bias, or a scalar (one column)."""
     rows, cols = a.shape
-    for i in prange(rows):
+    for i in range(rows):
         x = a[i]
         o = out[i]
         if swap:
@@ -87,11 +106,11 @@ def _binary_rows(a, b, out, swap):
 
 
 def _unary_sig(dt):
-    return types.void(arr(dt, 1, "C", True), arr(dt, 1), dt)
+    return types.void(arr(dt, 1, "C", True), dt, arr(dt, 1))
 
 
-def _unary_flat(x, out, alpha):
-    for i in prange(out.size):
+def _unary_flat(x, alpha, out):
+    for i in range(out.size):
         out[i] = SCALAR(x[i], alpha)
 
 
@@ -99,25 +118,105 @@ def _flat_fits(a, b, out):
     return a.shape == b.shape == out.shape
 
 
-def _rows_fit(a, b, out, swap):
+def _rows_fit(a, b, swap, out):
     return b.shape == a.shape[1:] and out.shape == a.shape
 
 
+def _unary_fits(x, alpha, out):
+    return x.shape == out.shape
+
+
+# ---- the same loops on every thread: task loops (tasks.py) over parts of the arrays ----------
+
+def _part(v, lo, hi):
+    """v[lo:hi] for an array, v itself for a scalar (a unary op's alpha)."""
+
+
+@overload(_part, inline="always")
+def _part_impl(v, lo, hi):
+    if isinstance(v, types.Array):
+        return lambda v, lo, hi: v[lo:hi]
+    return lambda v, lo, hi: v
+
+
+def _chunk_tasks(a, b, chunk, ctr, out):
+    """SERIAL (the serial kernel, inlined) on parts of `chunk` elements of a, b (when an
+    array) and out, one part per task; True if this thread finished the last task."""
+    n = out.shape[0]
+    ntasks = (n + chunk - 1) // chunk
+    last = ntasks == 0
+    while True:
+        t = claim(ctr)
+        if t >= ntasks:
+            return last
+        lo = t * chunk
+        hi = min(n, lo + chunk)
+        SERIAL(a[lo:hi], _part(b, lo, hi), out[lo:hi])
+        last = finish(ctr, ntasks)
+
+
+def _row_tasks(a, b, swap, chunk, ctr, out):
+    """`_binary_rows` (SERIAL, inlined) on parts of `chunk` rows, one part per task."""
+    n = out.shape[0]
+    ntasks = (n + chunk - 1) // chunk
+    last = ntasks == 0
+    while True:
+        t = claim(ctr)
+        if t >= ntasks:
+            return last
+        lo = t * chunk
+        hi = min(n, lo + chunk)
+        SERIAL(a[lo:hi], b, swap, out[lo:hi])
+        last = finish(ctr, ntasks)
+
+
+class Split:
+    """A serial kernel (`serial`, a lazy_njit) and its task loop (`tasks`), compiled per op:
+    `run(n, *args)` runs the task loop on every thread above EW.parallel_above elements,
+    else the serial kernel. `args` end with the output; `per_task` is how many elements one
+    unit of a part holds (a row's length for `_row_tasks`: parts are counted in rows)."""
+
+    def __init__(self, make_sig, check, template, tasks_template, name: str, names: dict):
+        # the task loop inlines the serial kernel: the same fastmath flags give the same
+        # values to the bit (an FMA contracted in one and not the other would not)
+        options = {"fastmath": {"contract"}}
+        self.serial = lazy_njit(make_sig, check=check, specialise=names, suffix=name,
+                                **options)(template)
+
+        def tasks_sig(dt):
+            *ins, out = make_sig(dt).args
+            return types.boolean(*ins, types.int64, arr(types.int64, 1), out)
+
+        def tasks_fit(*args):
+            *ins, chunk, ctr, out = args
+            return chunk > 0 and ctr.shape == (2,) and check(*ins, out)
+
+        inlined = njit(inline="always")(self.serial.pyfunc)
+        self.tasks = lazy_njit(tasks_sig, check=tasks_fit, nogil=True,
+                               specialise={"SERIAL": inlined}, suffix=name,
+                               **options)(tasks_template)
+
+    def run(self, n: int, *args, per_task: int = 1) -> None:
+        dt = args[-1].dtype
+        if EW.parallel(n):
+            nthreads = tasks.threads()
+            if nthreads > 1:
+                tasks.run(self.tasks, dt, (*args[:-1], max(1, CHUNK // per_task),
+                                           tasks.new_counter(), args[-1]), nthreads)
+                return
+        self.serial.get(dt)(*args)
+
+
 def binary_kernels(name: str, scalar) -> tuple:
-    """(flat, rows) compiled kernels of `scalar(x, y)` (see `_binary_flat`, `_binary_rows`)."""
+    """(flat, rows) kernels of `scalar(x, y)` (see `_binary_flat`, `_binary_rows`)."""
     names = {"SCALAR": scalar}
-    flat = lazy_njit(_binary_sig, fastmath={"contract"}, check=_flat_fits, specialise=names,
-                     suffix=name)(_binary_flat)
-    rows = lazy_njit(_rows_sig, fastmath={"contract"}, check=_rows_fit, specialise=names,
-                     suffix=name)(_binary_rows)
-    return flat, rows
+    return (Split(_binary_sig, _flat_fits, _binary_flat, _chunk_tasks, name, names),
+            Split(_rows_sig, _rows_fit, _binary_rows, _row_tasks, name, names))
 
 
-def unary_kernel(name: str, scalar):
-    """The compiled kernel of `scalar(x, alpha)` over a flat array (see `_unary_flat`)."""
-    return lazy_njit(_unary_sig, fastmath={"contract"},
-                     check=lambda x, out, alpha: x.shape == out.shape,
-                     specialise={"SCALAR": scalar}, suffix=name)(_unary_flat)
+def unary_kernel(name: str, scalar) -> Split:
+    """The kernel of `scalar(x, alpha)` over a flat array (see `_unary_flat`)."""
+    return Split(_unary_sig, _unary_fits, _unary_flat, _chunk_tasks, name, {"SCALAR": scalar})
 
 
 def _fits(out, shape, dtype) -> bool:
@@ -151,7 +250,7 @@ def binary(name: str, scalar, ufunc) -> None:
                 out = np.empty(a.shape, a.dtype)
             elif not _fits(out, a.shape, a.dtype):
                 return ufunc(a, b, out=out)
-            flat.get(a.dtype, EW.parallel(a.size))(np.ravel(a), np.ravel(b), out.reshape(-1))
+            flat.run(a.size, np.ravel(a), np.ravel(b), out.reshape(-1))
             return out
         swap = False
         if a.size < b.size:
@@ -172,9 +271,8 @@ def binary(name: str, scalar, ufunc) -> None:
             out = np.empty(a.shape, a.dtype)
         elif not _fits(out, a.shape, a.dtype):
             return ufunc(b, a, out=out) if swap else ufunc(a, b, out=out)
-        rows.get(a.dtype, EW.parallel(a.size))(
-            np.ascontiguousarray(a).reshape(-1, cols), np.ascontiguousarray(b).reshape(-1),
-            out.reshape(-1, cols), swap)
+        rows.run(a.size, np.ascontiguousarray(a).reshape(-1, cols),
+                 np.ascontiguousarray(b).reshape(-1), swap, out.reshape(-1, cols), per_task=cols)
         return out
 
     run.__name__ = name
@@ -196,8 +294,7 @@ def unary(name: str, scalar, fallback=None) -> None:
             out = np.empty(x.shape, x.dtype)
         elif not _fits(out, x.shape, x.dtype):
             return fallback(x, *alpha, out=out)
-        kernel.get(x.dtype, EW.parallel(x.size))(
-            np.ravel(x), out.reshape(-1), x.dtype.type(alpha[0] if alpha else 0))
+        kernel.run(x.size, np.ravel(x), x.dtype.type(alpha[0] if alpha else 0), out.reshape(-1))
         return out
 
     run.__name__ = name
@@ -377,7 +474,7 @@ def act_backward(grad, y, act, out=None):
         out = np.empty(grad.shape, grad.dtype)
     elif not _fits(out, grad.shape, grad.dtype):
         return ref.act_backward.reference(grad, y, act, out=out)
-    kernels.get(grad.dtype, EW.parallel(grad.size))(np.ravel(grad), np.ravel(y), out.reshape(-1))
+    kernels.run(grad.size, np.ravel(grad), np.ravel(y), out.reshape(-1))
     return out
 
 
@@ -410,7 +507,7 @@ def gelu(x, out=None):
         out = np.empty(x.shape, x.dtype)
     elif not _fits(out, x.shape, x.dtype):
         return ref.gelu.reference(x, out=out)
-    GELU.get(x.dtype, EW.parallel(x.size))(np.ravel(x), out.reshape(-1), x.dtype.type(0))
+    GELU.run(x.size, np.ravel(x), x.dtype.type(0), out.reshape(-1))
     return out
 
 
@@ -422,8 +519,7 @@ def gelu_backward(grad, x, out=None):
         out = np.empty(x.shape, x.dtype)
     elif not _fits(out, x.shape, x.dtype):
         return ref.gelu_backward.reference(grad, x, out=out)
-    GELU_BACKWARD.get(x.dtype, EW.parallel(x.size))(np.ravel(grad), np.ravel(x),
-                                                    out.reshape(-1))
+    GELU_BACKWARD.run(x.size, np.ravel(grad), np.ravel(x), out.reshape(-1))
     return out
 
 

@@ -85,7 +85,7 @@ def finished(ctr, phase=0):
     return fetch_add(ctr, 2 * phase + 1, 0)
 
 
-# The pool needs libc's sched_yield and usleep; elsewhere (Windows) gemm runs serial.
+# The pool needs libc's sched_yield and usleep; elsewhere (Windows) its kernels run serial.
 NATIVE = sys.platform.startswith(("linux", "darwin"))
 # How long a helper polls for its next job after each one, and the caller for a helper's
 # last task, before sleeping. A sleeping thread's wake-up costs ~15-35 us here (as much as a
