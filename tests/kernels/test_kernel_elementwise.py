@@ -191,3 +191,36 @@ def test_parallel_path_refuses_arguments_that_do_not_fit():
                                          r"shapes \(a: \(8,\) float64, b: \(4,\) float64"):
         tasks.run(E.BINARY["mul"][0].tasks, a.dtype, (a, np.ones(4), 4, tasks.new_counter(), a),
                   2)
+
+
+def test_concurrent_callers_of_the_parallel_path_get_their_own_values(monkeypatch):
+    """Python threads launching elementwise task loops at once share the pool's helpers
+    (a helper serves one launch at a time; a launch that finds none runs alone): each
+    caller's output holds its own values."""
+    import threading
+
+    from autograd import kernels as K
+    from autograd.kernels import policy
+    from autograd.kernels.jit import elementwise as E
+
+    monkeypatch.setattr(E, "CHUNK", 256)
+    rng = np.random.default_rng(2)
+    a = rng.standard_normal((4, 10_000)).astype(np.float32)
+    b = rng.standard_normal(10_000).astype(np.float32)
+    errors = []
+
+    def work(i):
+        try:
+            for _ in range(30):
+                np.testing.assert_array_equal(K.mul(a[i], b), a[i] * b)
+                np.testing.assert_array_equal(K.relu(a[i]), np.maximum(a[i], 0))
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    with policy.override(numpy_below=0, parallel_above=-1, families=("elementwise",)):
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+    assert not errors and not any(t.is_alive() for t in threads)
