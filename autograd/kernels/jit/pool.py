@@ -33,6 +33,15 @@ def _range(start, size, k, d):
     return lo, max(hi, lo)
 
 
+@njit(inline="always")
+def _take(v, m):
+    """Whether pixel v replaces the window's maximum so far, m: v is greater, or v is NaN
+    and m is not (the first maximum wins, the first NaN is selected). Two compares: the
+    equivalent `(v > m) | (np.isnan(v) & ~np.isnan(m))` made the 2x2 kernel ~1.4x slower
+    where rows are too short to vectorise (64 x 8 x 28 x 28 float32: 566 -> 398 us)."""
+    return (not (v <= m)) & (m == m)
+
+
 @lazy_njit(_max_sig)
 def _max_pool(x, out, idx, kh, kw, sh, sw, ph, pw, dh, dw):
     """Per (n, c) plane: each window's valid rows/columns are computed once, so the scan
@@ -66,7 +75,7 @@ def _max_pool(x, out, idx, kh, kw, sh, sw, ph, pw, dh, dw):
                         v = x[b, ch, iy, x0 + j * dw]
                         # branch-free (selects): with `if v > m or ...` the unpredictable
                         # branches made this loop 5-20x slower
-                        take = (v > m) | (np.isnan(v) & ~np.isnan(m))
+                        take = _take(v, m)
                         m = v if take else m
                         best = iy * w + x0 + j * dw if take else best
                 out[b, ch, y, xo] = m
@@ -102,15 +111,15 @@ def _max_pool_2x2(x, out, idx):
                 m = r0[j]
                 best = base + j
                 v = r0[j + 1]
-                take = (v > m) | (np.isnan(v) & ~np.isnan(m))
+                take = _take(v, m)
                 m = v if take else m
                 best = base + j + 1 if take else best
                 v = r1[j]
-                take = (v > m) | (np.isnan(v) & ~np.isnan(m))
+                take = _take(v, m)
                 m = v if take else m
                 best = base + w + j if take else best
                 v = r1[j + 1]
-                take = (v > m) | (np.isnan(v) & ~np.isnan(m))
+                take = _take(v, m)
                 m = v if take else m
                 best = base + w + j + 1 if take else best
                 o[xo] = m
