@@ -88,7 +88,12 @@ FUSED = Thresholds("fused", 0, 1 << 21)
 REDUCE = Thresholds("reduce", 1 << 13, 1 << 20)
 SOFTMAX = Thresholds("softmax", 256, 1 << 18)
 BATCHNORM = Thresholds("batchnorm", 1 << 10, 1 << 18)
-CONV = Thresholds("conv", 0, 1 << 18)          # col2im (im2col is numpy's: faster here)
+# col2im (im2col is numpy's: faster here). Its "same"-size path (stride 1, 3x3 pad 1 and the
+# like) is memory-bound: `prange` over the planes gained nothing below ~10M elements
+# (serial / parallel, 2 cores, quiet, float32 cols: 64x72x196 182 / 447 us, 16x576x256
+# 471 / 730 us, 16x288x1024 794 / 1192 us, 32x27x16384 4.36 / 4.03 ms, 16x288x4096
+# 5.59 / 5.33 ms).
+CONV = Thresholds("conv", 0, 1 << 24)
 POOL = Thresholds("pool", 0, 1 << 18)
 # max pooling's 2x2 stride-2 fast path (jit/pool.py), by input elements: it does far less work
 # per element than the general window loop, so a workqueue launch pays only on large inputs

@@ -157,3 +157,26 @@ def test_max_pool_2x2_fast_path_equals_the_general_kernel(paths, dtype, shape):
     np.testing.assert_array_equal(K.max_pool2d_backward(g, idx, h, w),
                                   K.max_pool2d_backward.reference(g, ref_idx, h, w))
     assert len(calls) == (out.size > 0)  # the fast path ran (empty outputs: numpy's)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("geom", [(3, 3, 1, 1), (5, 5, 2, 2), (3, 5, 1, 2), (1, 1, 0, 0),
+                                  (3, 3, 2, 2, 2, 2)])
+def test_col2im_same_size_path_equals_the_reference_to_the_bit(paths, dtype, geom):
+    """Stride 1 with an output of the input's size takes col2im's flat path (one shifted add
+    per window offset, wrapped columns masked): the reference's sums exactly (each pixel
+    adds its window offsets in the same order), NaN, inf and signed zeros included."""
+    kh, kw, ph, pw = geom[:4]
+    dh, dw = geom[4:] if len(geom) > 4 else (1, 1)
+    fn, ref = _kernel("conv", "col2im")
+    n, c, h, w = 2, 3, 7, 10
+    rng = np.random.default_rng(3)
+    cols = rng.standard_normal((n, c * kh * kw, h * w)).astype(dtype)
+    cols.flat[::17] = np.nan
+    cols.flat[5::23] = np.inf
+    cols.flat[7::19] = -0.0
+    cols[1] = -0.0  # a whole image of negative zeros
+    got = fn(cols, c, h, w, kh, kw, 1, 1, ph, pw, dh, dw)
+    want = ref(cols, c, h, w, kh, kw, 1, 1, ph, pw, dh, dw)
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
