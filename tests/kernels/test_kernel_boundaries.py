@@ -40,6 +40,7 @@ CASES = {
                          "f(0, 3, 4), f(0, 3, 4), f(3), f(3), f(3), 1e-5"),
     "bn_backward": ("batchnorm", "_bn_backward", "f(2, 3, 4), f(2, 3, 4), f(2), f(2, 3, 4)"),
     "col2im": ("conv", "_col2im", "f(1, 1, 3, 3, 2, 2), f(1, 2, 4, 4), 1, 1, 0, 0, 1, 1"),
+    "im2col_same": ("conv", "_im2col_same", "f(1, 2, 4, 4), f(1, 2, 3, 3, 4, 5), 1, 1, 1, 1"),
     "gemm_kernel": ("gemm", "gemm_kernel", "f(1, 4, 5), f(1, 6, 3), f(0), 0, False, f(1, 4, 3)"),
     "gemm_kernel_bias": ("gemm", "gemm_kernel",
                          "f(1, 4, 5), f(1, 5, 3), f(4), 1, False, f(1, 4, 3)"),

@@ -162,10 +162,11 @@ def test_max_pool_2x2_fast_path_equals_the_general_kernel(paths, dtype, shape):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("geom", [(3, 3, 1, 1), (5, 5, 2, 2), (3, 5, 1, 2), (1, 1, 0, 0),
                                   (3, 3, 2, 2, 2, 2)])
-def test_col2im_same_size_path_equals_the_reference_to_the_bit(paths, dtype, geom):
-    """Stride 1 with an output of the input's size takes col2im's flat path (one shifted add
-    per window offset, wrapped columns masked): the reference's sums exactly (each pixel
-    adds its window offsets in the same order), NaN, inf and signed zeros included."""
+def test_im2col_col2im_same_size_paths_equal_the_reference_to_the_bit(paths, dtype, geom):
+    """Stride 1 with an output of the input's size takes col2im's and im2col's flat paths
+    (one shifted add / copy per window offset, wrapped columns masked): the reference's
+    values exactly (col2im adds each pixel's window offsets in the same order), NaN, inf and
+    signed zeros included."""
     kh, kw, ph, pw = geom[:4]
     dh, dw = geom[4:] if len(geom) > 4 else (1, 1)
     fn, ref = _kernel("conv", "col2im")
@@ -178,5 +179,23 @@ def test_col2im_same_size_path_equals_the_reference_to_the_bit(paths, dtype, geo
     cols[1] = -0.0  # a whole image of negative zeros
     got = fn(cols, c, h, w, kh, kw, 1, 1, ph, pw, dh, dw)
     want = ref(cols, c, h, w, kh, kw, 1, 1, ph, pw, dh, dw)
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+    # and its adjoint, im2col's same-size path: the reference's copies, padding as +0.0
+    ifn, iref = _kernel("conv", "im2col")
+    x = rng.standard_normal((n, c, h, w)).astype(dtype)
+    x.flat[::13] = np.nan
+    x.flat[4::11] = -np.inf
+    x.flat[6::7] = -0.0
+    from autograd.kernels.jit import conv as jit_conv
+    calls = []
+    real = jit_conv._im2col_same.get
+    jit_conv._im2col_same.get = lambda *a: (calls.append(a), real(*a))[1]
+    try:
+        got = ifn(x, kh, kw, 1, 1, ph, pw, dh, dw)
+    finally:
+        jit_conv._im2col_same.get = real
+    assert len(calls) == 1  # the numba path ran
+    want = iref(x, kh, kw, 1, 1, ph, pw, dh, dw)
     np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(np.signbit(got), np.signbit(want))

@@ -1,12 +1,16 @@
-"""numba col2im: one (n, c) plane per parallel iteration, so its scatter-add of overlapping
-windows has no race; padding is a bounds test on the input index (no padded copy). Same
-layout and signature as the reference (see kernels/conv.py).
+"""numba im2col and col2im: one (n, c) plane per parallel iteration, so col2im's scatter-add
+of overlapping windows has no race; padding is a bounds test on the input index (no padded
+copy). Same layout and signature as the reference (see kernels/conv.py).
 
-im2col itself has no numba version: measured on the CNN's shapes (N=64, 28x28 and 14x14
-planes, 3x3, pad 1), one core, a numba im2col took 151 / 570 us against the numpy
-reference's 9 strided block copies, 122 / 307 us (rows of 14-28 pixels: per-row overhead
-dominates), while col2im's scatter-add is faster in numba (156 / 559 us vs 291 / 776 us; since
-then its "same"-size path: 47 / 142 us)."""
+Stride 1 with an output of the input's size ("same" padding: 3x3 pad 1, 5x5 pad 2, ...)
+takes a flat path both ways: each window offset (i, j) shifts the whole plane by one flat
+offset, so it is one long vectorised copy (im2col) or add (col2im), with the columns that
+would wrap into the next row masked. Measured on one core, float32, 3x3 pad 1, against the
+numpy reference's 9 strided block copies and the row-by-row numba loop (rows of 14-28
+pixels are too short to vectorise): im2col 64x8x14x14 438 -> 220 us, 16x32x32x32 2.2 ->
+1.1 ms; col2im 64x8x14x14 598 -> 142 us. Other geometries: im2col is the reference's
+(a numba loop over short rows measured slower: 151 / 570 us against 122 / 307 us on the
+28x28 CNN's shapes), col2im the row-by-row loop (156 / 559 us against numpy's 291 / 776)."""
 from __future__ import annotations
 
 import numpy as np
@@ -29,6 +33,31 @@ def _valid(size, out, offset, stride):
     hi = min(hi, out)
     lo = min(lo, hi)
     return lo, hi
+
+
+@njit(inline="always")
+def _keep_columns(w, hw, kw, pw, dw):
+    """keep[j, t]: whether flat pixel t of an output plane (stride 1, the input's size) reads
+    a real input column at window column j (else the column would wrap into the next row)."""
+    keep = np.zeros((kw, hw), np.bool_)
+    for j in range(kw):
+        xlo, xhi = _valid(w, w, j * dw - pw, 1)
+        for t in range(hw):
+            keep[j, t] = xlo <= t % w < xhi
+    return keep
+
+
+@njit(inline="always")
+def _shifted(h, w, i, j, ph, pw, dh, dw):
+    """For window offset (i, j) of a stride-1 "same"-size convolution: the flat shift from
+    an output pixel to the input pixel it reads, and the output range [lo, hi) that reads
+    inside the plane (the positions cut off at either end are all wrapped columns)."""
+    hw = h * w
+    ylo, yhi = _valid(h, h, i * dh - ph, 1)
+    shift = (i * dh - ph) * w + j * dw - pw
+    lo = max(ylo * w, -shift)
+    hi = max(lo, min(yhi * w, hw - shift))
+    return shift, lo, hi
 
 
 def _conv_fits(x, cols, sh, sw, ph, pw, dh, dw) -> bool:
@@ -63,12 +92,7 @@ def _col2im(cols, x, sh, sw, ph, pw, dh, dw):
     # below adds rows of ow pixels: too short to vectorise on small images (64 x 8 x 14 x 14,
     # 3x3, pad 1, float32, one thread: 598 -> 142 us).
     same = sh == 1 and sw == 1 and oh == h and ow == w
-    keep = np.zeros((kw if same else 0, hw), np.bool_)
-    if same:
-        for j in range(kw):
-            xlo, xhi = _valid(w, w, j * dw - pw, 1)
-            for t in range(hw):
-                keep[j, t] = xlo <= t % w < xhi
+    keep = _keep_columns(w, hw, kw if same else 0, pw, dw)
     skip = x.dtype.type(-0.0)
     for p in prange(n * c):
         sbase = p * hw
@@ -81,15 +105,12 @@ def _col2im(cols, x, sh, sw, ph, pw, dh, dw):
                 off = j * dw - pw
                 dbase = ((p * kh + i) * kw + j) * oh * ow
                 if same:
-                    shift = (i * dh - ph) * w + off
-                    lo = max(ylo * w, -shift)  # the ends that would leave the plane are
-                    hi = min(yhi * w, hw - shift)  # wrapped columns: masked anyway
-                    if lo < hi:
-                        src = cf[dbase + lo:dbase + hi]
-                        dst = plane[lo + shift:hi + shift]
-                        k = keep[j, lo:hi]
-                        for t in range(hi - lo):
-                            dst[t] += src[t] if k[t] else skip
+                    shift, lo, hi = _shifted(h, w, i, j, ph, pw, dh, dw)
+                    src = cf[dbase + lo:dbase + hi]
+                    dst = plane[lo + shift:hi + shift]
+                    k = keep[j, lo:hi]
+                    for t in range(hi - lo):
+                        dst[t] += src[t] if k[t] else skip
                     continue
                 xlo, xhi = _valid(w, ow, off, sw)
                 for y in range(ylo, yhi):
@@ -104,6 +125,59 @@ def _col2im(cols, x, sh, sw, ph, pw, dh, dw):
                     else:
                         for t in range(xlo, xhi):
                             xrow[t * sw + off] += crow[t]
+
+
+def _im2col_sig(dt):
+    return types.void(arr(dt, 4, "C", True), arr(dt, 6), i64, i64, i64, i64)
+
+
+def _im2col_fits(x, cols, ph, pw, dh, dw) -> bool:
+    return _conv_fits(x, cols, 1, 1, ph, pw, dh, dw) and cols.shape[4:] == x.shape[2:]
+
+
+@lazy_njit(_im2col_sig, check=_im2col_fits)
+def _im2col_same(x, cols, ph, pw, dh, dw):
+    """im2col for stride 1 and an output of the input's size: each window offset (i, j) is
+    the input plane shifted by one flat offset, copied in one vectorised loop, with the
+    wrapped columns and the rows beyond the plane set to 0 (the padding)."""
+    n, c, h, w = x.shape
+    kh, kw = cols.shape[2], cols.shape[3]
+    hw = h * w
+    xf = x.reshape(-1)
+    cf = cols.reshape(-1)
+    keep = _keep_columns(w, hw, kw, pw, dw)
+    zero = x.dtype.type(0)
+    for p in prange(n * c):
+        src = xf[p * hw:(p + 1) * hw]
+        for i in range(kh):
+            for j in range(kw):
+                shift, lo, hi = _shifted(h, w, i, j, ph, pw, dh, dw)
+                dbase = ((p * kh + i) * kw + j) * hw
+                dst = cf[dbase:dbase + hw]
+                for t in range(lo):
+                    dst[t] = zero
+                part, k, d = src[lo + shift:hi + shift], keep[j, lo:hi], dst[lo:hi]
+                for t in range(hi - lo):  # (slices: an index t + shift < 0 would wrap)
+                    d[t] = part[t] if k[t] else zero
+                for t in range(hi, hw):
+                    dst[t] = zero
+
+
+@register("numba", "im2col")
+def im2col(x, kh, kw, sh, sw, ph, pw, dh, dw):
+    """numba for stride 1 with a same-size output (`_im2col_same`); every other geometry
+    takes the reference's strided block copies (faster than a numba loop over short rows,
+    see the module docstring)."""
+    if not (same_float_arrays(x) and x.ndim == 4 and x.size and sh == sw == 1
+            and min(kh, kw, dh, dw) >= 1 and min(ph, pw) >= 0):
+        return ref.im2col.reference(x, kh, kw, sh, sw, ph, pw, dh, dw)
+    n, c, h, w = x.shape
+    if (ref.conv_output_size(h, kh, 1, ph, dh), ref.conv_output_size(w, kw, 1, pw, dw)) != (h, w):
+        return ref.im2col.reference(x, kh, kw, sh, sw, ph, pw, dh, dw)
+    cols = np.empty((n, c, kh, kw, h, w), x.dtype)
+    _im2col_same.get(x.dtype, CV.parallel(cols.size))(np.ascontiguousarray(x), cols, ph, pw,
+                                                       dh, dw)
+    return cols.reshape(n, c * kh * kw, h * w)
 
 
 @register("numba", "col2im")
