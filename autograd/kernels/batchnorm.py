@@ -10,9 +10,15 @@ Given g = dLoss/dxhat (the upstream gradient already multiplied by the affine we
 
     dx = invstd_c * (g - mean(g) - xhat * mean(g * xhat))      (means over N and L)
 
+With the affine weight w and bias (y = xhat * w + bias), from g = dLoss/dy in one kernel:
+
+    dx = invstd_c * w_c * (g - mean(g) - xhat * mean(g * xhat)),
+    dw = sum(g * xhat),   dbias = sum(g)                            (sums over N and L)
+
 Signatures (x and g are (N, C, L); the ops reshape any (N, C, *) input to that):
     batch_norm_forward(x, eps) -> (xhat, mean (C,), var (C,), invstd (C,))
     batch_norm_backward(grad_xhat, xhat, invstd) -> grad_x
+    batch_norm_backward_affine(grad_y, xhat, invstd, weight) -> (grad_x, grad_w, grad_bias)
 """
 from __future__ import annotations
 
@@ -37,3 +43,17 @@ def batch_norm_backward(grad_xhat, xhat, invstd):
     mean_g = grad_xhat.mean(axis=(0, 2), keepdims=True)
     mean_gx = np.mean(grad_xhat * xhat, axis=(0, 2), keepdims=True)
     return invstd[None, :, None] * (grad_xhat - mean_g - xhat * mean_gx)
+
+
+@declare
+def batch_norm_backward_affine(grad_y, xhat, invstd, weight):
+    """(dx, dweight, dbias) of y = xhat * weight + bias: the statistics' sums once for all
+    three (see the module docstring)."""
+    sum_g = grad_y.sum(axis=(0, 2), dtype=np.float64)
+    sum_gx = np.sum(grad_y * xhat, axis=(0, 2), dtype=np.float64)
+    count = grad_y.shape[0] * grad_y.shape[2]
+    scale = (invstd * weight)[None, :, None]
+    mean_g = (sum_g / max(count, 1)).astype(grad_y.dtype)[None, :, None]
+    mean_gx = (sum_gx / max(count, 1)).astype(grad_y.dtype)[None, :, None]
+    dx = scale * (grad_y - mean_g - xhat * mean_gx)
+    return dx, sum_gx.astype(grad_y.dtype), sum_g.astype(grad_y.dtype)

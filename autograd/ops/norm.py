@@ -22,7 +22,11 @@ import numpy as np
 from .. import kernels as K
 from ..function import Function
 from ..grad_mode import is_grad_enabled
-from ..kernels.batchnorm import batch_norm_backward, batch_norm_forward
+from ..kernels.batchnorm import (
+    batch_norm_backward,
+    batch_norm_backward_affine,
+    batch_norm_forward,
+)
 from ..wrap import wrap
 
 
@@ -51,6 +55,12 @@ class BatchNorm(Function):
             return self._backward_differentiable(x, affine, g3, need)
         # kernels only (no numpy on arrays): a compiled step records them one by one
         gd = g3.data
+        if affine and isinstance(gd, np.ndarray):
+            # one kernel for all three (the cuda backend composes the ones below)
+            gx, gw, gb = batch_norm_backward_affine(gd, self.xhat, self.invstd,
+                                                    affine[0].data)
+            return (wrap(gx.reshape(self.shape)) if need[0] else None,
+                    wrap(gw) if need[1] else None, wrap(gb) if need[2] else None)
         gh = K.mul(gd, affine[0].data[:, None]) if affine else gd
         gx = (wrap(batch_norm_backward(gh, self.xhat, self.invstd).reshape(self.shape))
               if need[0] else None)

@@ -39,6 +39,8 @@ CASES = {
     "bn_forward_empty": ("batchnorm", "_bn_forward",
                          "f(0, 3, 4), f(0, 3, 4), f(3), f(3), f(3), 1e-5"),
     "bn_backward": ("batchnorm", "_bn_backward", "f(2, 3, 4), f(2, 3, 4), f(2), f(2, 3, 4)"),
+    "bn_backward_affine": ("batchnorm", "_bn_backward_affine",
+                           "f(2, 3, 4), f(2, 3, 4), f(3), f(2), f(2, 3, 4), f(3), f(3)"),
     "col2im": ("conv", "_col2im", "f(1, 1, 3, 3, 2, 2), f(1, 2, 4, 4), 1, 1, 0, 0, 1, 1"),
     "im2col_same": ("conv", "_im2col_same", "f(1, 2, 4, 4), f(1, 2, 3, 3, 4, 5), 1, 1, 1, 1"),
     "gemm_kernel": ("gemm", "gemm_kernel", "f(1, 4, 5), f(1, 6, 3), f(0), 0, False, f(1, 4, 3)"),

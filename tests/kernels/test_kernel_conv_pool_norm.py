@@ -95,6 +95,30 @@ def test_batch_norm(paths, dtype, shape):
         np.testing.assert_allclose(bfn(g, got[0], got[3]), bref(g, want[0], want[3]), **t)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(1, 1, 1), (2, 3, 1), (16, 5, 40), (7, 4, 3)])
+def test_batch_norm_backward_affine(paths, dtype, shape):
+    """The affine backward in one kernel: its reference, and the composition it replaces
+    (batch_norm_backward of g * weight; dweight = sum(g * xhat), dbias = sum(g)); a
+    transposed (non-contiguous) gradient too."""
+    fn, ref = _kernel("batchnorm", "batch_norm_backward_affine")
+    back = _kernel("batchnorm", "batch_norm_backward")[1]
+    rng = np.random.default_rng(4)
+    x = (rng.standard_normal(shape) * 3 + 50).astype(dtype)
+    xhat, _, _, invstd = _kernel("batchnorm", "batch_norm_forward")[1](x, 1e-5)
+    w = rng.standard_normal(shape[1]).astype(dtype)
+    t = {"rtol": 2e-3, "atol": 2e-3} if dtype == np.float32 else {"rtol": 1e-9, "atol": 1e-9}
+    g0 = rng.standard_normal(shape).astype(dtype)
+    for g in (g0, np.ascontiguousarray(g0.transpose(0, 2, 1)).transpose(0, 2, 1)):
+        got, want = fn(g, xhat, invstd, w), ref(g, xhat, invstd, w)
+        composed = (back(g * w[None, :, None], xhat, invstd), (g * xhat).sum((0, 2)),
+                    g.sum((0, 2)))
+        for u, v, c in zip(got, want, composed):
+            assert u.dtype == v.dtype == dtype and u.shape == v.shape == c.shape
+            np.testing.assert_allclose(u, v, **t)
+            np.testing.assert_allclose(u, c, **t)
+
+
 @pytest.mark.parametrize("dtype", [np.int8, np.int64])
 def test_max_pool_signed_integer_dtypes_match_pytorch(paths, dtype):
     """The kernels take any integer dtype and give the exact max and PyTorch's indices (the

@@ -113,3 +113,54 @@ def batch_norm_backward(grad_xhat, xhat, invstd):
     _bn_backward.get(dx.dtype, BN.parallel(dx.size))(
         np.ascontiguousarray(grad_xhat), np.ascontiguousarray(xhat), invstd, dx)
     return dx
+
+
+def _bwd_affine_sig(dt):
+    ro3, ro1 = arr(dt, 3, "C", True), arr(dt, 1, "A", True)
+    return types.void(ro3, ro3, ro1, ro1, arr(dt, 3), arr(dt, 1), arr(dt, 1))
+
+
+def _bwd_affine_fits(g, xhat, invstd, weight, dx, dw, db) -> bool:
+    return (g.shape == xhat.shape == dx.shape
+            and invstd.shape == weight.shape == dw.shape == db.shape == g.shape[1:2])
+
+
+@lazy_njit(_bwd_affine_sig, fastmath={"contract", "reassoc"}, check=_bwd_affine_fits)
+def _bn_backward_affine(g, xhat, invstd, weight, dx, dw, db):
+    """`_bn_backward` on g * weight, with dweight and dbias from the same two sums."""
+    n, c, l = g.shape
+    count = max(n * l, 1)
+    for ch in prange(c):
+        sg = 0.0
+        sgx = 0.0
+        for i in range(n):
+            gr = g[i, ch]
+            xr = xhat[i, ch]
+            for k in range(l):
+                sg += gr[k]
+                sgx += gr[k] * xr[k]
+        db[ch] = sg
+        dw[ch] = sgx
+        mg = dx.dtype.type(sg / count)
+        mgx = dx.dtype.type(sgx / count)
+        scale = invstd[ch] * weight[ch]
+        for i in range(n):
+            gr = g[i, ch]
+            xr = xhat[i, ch]
+            out = dx[i, ch]
+            for k in range(l):
+                out[k] = scale * (gr[k] - mg - xr[k] * mgx)
+
+
+@register("numba", "batch_norm_backward_affine")
+def batch_norm_backward_affine(grad_y, xhat, invstd, weight):
+    if not (same_float_arrays(grad_y, xhat, invstd, weight) and grad_y.ndim == 3
+            and xhat.shape == grad_y.shape and invstd.shape == weight.shape == grad_y.shape[1:2]
+            and grad_y.size and grad_y.size >= BN.numpy_below):
+        return ref.batch_norm_backward_affine.reference(grad_y, xhat, invstd, weight)
+    c = grad_y.shape[1]
+    dx = np.empty(grad_y.shape, grad_y.dtype)
+    dw, db = np.empty(c, grad_y.dtype), np.empty(c, grad_y.dtype)
+    _bn_backward_affine.get(dx.dtype, BN.parallel(dx.size))(
+        np.ascontiguousarray(grad_y), np.ascontiguousarray(xhat), invstd, weight, dx, dw, db)
+    return dx, dw, db
