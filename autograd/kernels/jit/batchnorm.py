@@ -1,6 +1,8 @@
 """numba batch norm over (N, C, L): one channel per parallel iteration; the forward's
 statistics in one shifted pass (float64 accumulators) and the normalisation in a second,
-the backward's two channel means in one pass and dx in a second.
+the backward's two channel means in one pass and dx in a second (one kernel for both
+backward kernels: with the affine weight it also returns dweight and dbias, the same sums;
+without, it runs with weight 1).
 
 The kernels take C-contiguous arrays (the wrappers copy any other layout) and may reorder
 their float64 sums (fastmath "reassoc"): LLVM then vectorises the reductions, which were
@@ -72,47 +74,15 @@ def batch_norm_forward(x, eps):
     return xhat, mean, var, invstd
 
 
-def _bwd_sig(dt):
-    ro3 = arr(dt, 3, "C", True)
-    return types.void(ro3, ro3, arr(dt, 1, "A", True), arr(dt, 3))
-
-
-@lazy_njit(_bwd_sig, fastmath={"contract", "reassoc"},
-           check=lambda g, xhat, invstd, dx: (g.shape == xhat.shape == dx.shape
-                                              and invstd.shape == g.shape[1:2]))
-def _bn_backward(g, xhat, invstd, dx):
-    n, c, l = g.shape
-    count = n * l
-    for ch in prange(c):
-        sg = 0.0
-        sgx = 0.0
-        for i in range(n):
-            gr = g[i, ch]
-            xr = xhat[i, ch]
-            for k in range(l):
-                sg += gr[k]
-                sgx += gr[k] * xr[k]
-        mg = dx.dtype.type(sg / count)
-        mgx = dx.dtype.type(sgx / count)
-        iv = invstd[ch]
-        for i in range(n):
-            gr = g[i, ch]
-            xr = xhat[i, ch]
-            out = dx[i, ch]
-            for k in range(l):
-                out[k] = iv * (gr[k] - mg - xr[k] * mgx)
-
-
 @register("numba", "batch_norm_backward")
 def batch_norm_backward(grad_xhat, xhat, invstd):
     if not (same_float_arrays(grad_xhat, xhat, invstd) and grad_xhat.ndim == 3
             and xhat.shape == grad_xhat.shape and invstd.shape == grad_xhat.shape[1:2]
             and grad_xhat.size and grad_xhat.size >= BN.numpy_below):
         return ref.batch_norm_backward.reference(grad_xhat, xhat, invstd)
-    dx = np.empty(grad_xhat.shape, grad_xhat.dtype)
-    _bn_backward.get(dx.dtype, BN.parallel(dx.size))(
-        np.ascontiguousarray(grad_xhat), np.ascontiguousarray(xhat), invstd, dx)
-    return dx
+    # the affine kernel with weight 1 (scale = invstd * 1: the same values to the bit)
+    c = grad_xhat.shape[1]
+    return _backward(grad_xhat, xhat, invstd, np.ones(c, grad_xhat.dtype))[0]
 
 
 def _bwd_affine_sig(dt):
@@ -127,7 +97,8 @@ def _bwd_affine_fits(g, xhat, invstd, weight, dx, dw, db) -> bool:
 
 @lazy_njit(_bwd_affine_sig, fastmath={"contract", "reassoc"}, check=_bwd_affine_fits)
 def _bn_backward_affine(g, xhat, invstd, weight, dx, dw, db):
-    """`_bn_backward` on g * weight, with dweight and dbias from the same two sums."""
+    """dx of g * weight (the two channel means in one pass, dx in a second), with dweight
+    and dbias from the same two sums."""
     n, c, l = g.shape
     count = max(n * l, 1)
     for ch in prange(c):
@@ -158,9 +129,13 @@ def batch_norm_backward_affine(grad_y, xhat, invstd, weight):
             and xhat.shape == grad_y.shape and invstd.shape == weight.shape == grad_y.shape[1:2]
             and grad_y.size and grad_y.size >= BN.numpy_below):
         return ref.batch_norm_backward_affine.reference(grad_y, xhat, invstd, weight)
-    c = grad_y.shape[1]
-    dx = np.empty(grad_y.shape, grad_y.dtype)
-    dw, db = np.empty(c, grad_y.dtype), np.empty(c, grad_y.dtype)
+    return _backward(grad_y, xhat, invstd, weight)
+
+
+def _backward(g, xhat, invstd, weight):
+    c = g.shape[1]
+    dx = np.empty(g.shape, g.dtype)
+    dw, db = np.empty(c, g.dtype), np.empty(c, g.dtype)
     _bn_backward_affine.get(dx.dtype, BN.parallel(dx.size))(
-        np.ascontiguousarray(grad_y), np.ascontiguousarray(xhat), invstd, weight, dx, dw, db)
+        np.ascontiguousarray(g), np.ascontiguousarray(xhat), invstd, weight, dx, dw, db)
     return dx, dw, db

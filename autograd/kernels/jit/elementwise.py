@@ -4,12 +4,11 @@ backward; each loop is written once as a template and compiled per op (`speciali
 Which path an array takes is `policy.ELEMENTWISE`'s decision: below `numpy_below` elements
 numpy itself, up to `parallel_above` the serial kernel, beyond it the same kernel on every
 thread through the task pool (`tasks.py`): a task loop over parts of CHUNK elements (rows,
-for a row broadcast), each part run by the serial kernel inlined (`_chunk_tasks`,
-`_row_tasks`). Why not `prange`: its launch costs 45-345 us here, more than the whole loop
-below ~2M floats, and a static split waits for a thread that lost its core; the pool's
-launch costs ~3 us and a helper that gets no core claims no part (`policy.py` has the
-measurements). Shapes numba does not handle here (general broadcasting, mixed dtypes, ints)
-go to numpy.
+for a row broadcast), each part run by the serial kernel inlined (`_chunk_tasks`). Why not
+`prange`: its launch costs 45-345 us here, more than the whole loop below ~2M floats, and a
+static split waits for a thread that lost its core; the pool's launch costs ~3 us and a
+helper that gets no core claims no part (`policy.py` has the measurements). Shapes numba
+does not handle here (general broadcasting, mixed dtypes, ints) go to numpy.
 
 Transcendentals: numba calls libm one element at a time unless llvmlite is built with
 Intel's SVML patch, which the PyPI wheels are not (only conda's; `numba -s` shows "SVML
@@ -87,12 +86,14 @@ def _binary_flat(a, b, out):
 
 
 def _rows_sig(dt):
-    return types.void(arr(dt, 2, "C", True), arr(dt, 1, "C", True), types.boolean, arr(dt, 2))
+    return types.void(arr(dt, 2, "C", True),
+                      types.Tuple((arr(dt, 1, "C", True), types.boolean)), arr(dt, 2))
 
 
-def _binary_rows(a, b, swap, out):
-    """out[i, j] = a[i, j] op b[j] (or b[j] op a[i, j] when swap): a vector broadcast over
-    rows, e.g. a bias, or a scalar (one column)."""
+def _binary_rows(a, b_swap, out):
+    """out[i, j] = a[i, j] op b[j] (or b[j] op a[i, j] when swap; b_swap = (b, swap)): a
+    vector broadcast over rows, e.g. a bias, or a scalar (one column)."""
+    b, swap = b_swap
     rows, cols = a.shape
     for i in range(rows):
         x = a[i]
@@ -118,8 +119,8 @@ def _flat_fits(a, b, out):
     return a.shape == b.shape == out.shape
 
 
-def _rows_fit(a, b, swap, out):
-    return b.shape == a.shape[1:] and out.shape == a.shape
+def _rows_fit(a, b_swap, out):
+    return b_swap[0].shape == a.shape[1:] and out.shape == a.shape
 
 
 def _unary_fits(x, alpha, out):
@@ -129,7 +130,8 @@ def _unary_fits(x, alpha, out):
 # ---- the same loops on every thread: task loops (tasks.py) over parts of the arrays ----------
 
 def _part(v, lo, hi):
-    """v[lo:hi] for an array, v itself for a scalar (a unary op's alpha)."""
+    """v[lo:hi] for an array, v itself otherwise (a unary op's alpha, a row broadcast's
+    (row, swap))."""
 
 
 @overload(_part, inline="always")
@@ -141,7 +143,8 @@ def _part_impl(v, lo, hi):
 
 def _chunk_tasks(a, b, chunk, ctr, out):
     """SERIAL (the serial kernel, inlined) on parts of `chunk` elements of a, b (when an
-    array) and out, one part per task; True if this thread finished the last task."""
+    array) and out, one part per task (`chunk` rows of 2-D a and out for a row broadcast);
+    True if this thread finished the last task."""
     n = out.shape[0]
     ntasks = (n + chunk - 1) // chunk
     last = ntasks == 0
@@ -155,28 +158,14 @@ def _chunk_tasks(a, b, chunk, ctr, out):
         last = finish(ctr, ntasks)
 
 
-def _row_tasks(a, b, swap, chunk, ctr, out):
-    """`_binary_rows` (SERIAL, inlined) on parts of `chunk` rows, one part per task."""
-    n = out.shape[0]
-    ntasks = (n + chunk - 1) // chunk
-    last = ntasks == 0
-    while True:
-        t = claim(ctr)
-        if t >= ntasks:
-            return last
-        lo = t * chunk
-        hi = min(n, lo + chunk)
-        SERIAL(a[lo:hi], b, swap, out[lo:hi])
-        last = finish(ctr, ntasks)
-
-
 class Split:
     """A serial kernel (`serial`, a lazy_njit) and its task loop (`tasks`), compiled per op:
     `run(n, *args)` runs the task loop on every thread above EW.parallel_above elements,
     else the serial kernel. `args` end with the output; `per_task` is how many elements one
-    unit of a part holds (a row's length for `_row_tasks`: parts are counted in rows)."""
+    unit of a part holds (a row's length for a row broadcast: its parts are counted in
+    rows)."""
 
-    def __init__(self, make_sig, check, template, tasks_template, name: str, names: dict):
+    def __init__(self, make_sig, check, template, name: str, names: dict):
         # the task loop inlines the serial kernel: the same fastmath flags give the same
         # values to the bit (an FMA contracted in one and not the other would not)
         options = {"fastmath": {"contract"}}
@@ -194,7 +183,7 @@ class Split:
         inlined = njit(inline="always")(self.serial.pyfunc)
         self.tasks = lazy_njit(tasks_sig, check=tasks_fit, nogil=True,
                                specialise={"SERIAL": inlined}, suffix=name,
-                               **options)(tasks_template)
+                               **options)(_chunk_tasks)
 
     def run(self, n: int, *args, per_task: int = 1) -> None:
         dt = args[-1].dtype
@@ -210,13 +199,13 @@ class Split:
 def binary_kernels(name: str, scalar) -> tuple:
     """(flat, rows) kernels of `scalar(x, y)` (see `_binary_flat`, `_binary_rows`)."""
     names = {"SCALAR": scalar}
-    return (Split(_binary_sig, _flat_fits, _binary_flat, _chunk_tasks, name, names),
-            Split(_rows_sig, _rows_fit, _binary_rows, _row_tasks, name, names))
+    return (Split(_binary_sig, _flat_fits, _binary_flat, name, names),
+            Split(_rows_sig, _rows_fit, _binary_rows, name, names))
 
 
 def unary_kernel(name: str, scalar) -> Split:
     """The kernel of `scalar(x, alpha)` over a flat array (see `_unary_flat`)."""
-    return Split(_unary_sig, _unary_fits, _unary_flat, _chunk_tasks, name, {"SCALAR": scalar})
+    return Split(_unary_sig, _unary_fits, _unary_flat, name, {"SCALAR": scalar})
 
 
 def _fits(out, shape, dtype) -> bool:
@@ -272,7 +261,8 @@ def binary(name: str, scalar, ufunc) -> None:
         elif not _fits(out, a.shape, a.dtype):
             return ufunc(b, a, out=out) if swap else ufunc(a, b, out=out)
         rows.run(a.size, np.ascontiguousarray(a).reshape(-1, cols),
-                 np.ascontiguousarray(b).reshape(-1), swap, out.reshape(-1, cols), per_task=cols)
+                 (np.ascontiguousarray(b).reshape(-1), swap), out.reshape(-1, cols),
+                 per_task=cols)
         return out
 
     run.__name__ = name
