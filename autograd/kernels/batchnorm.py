@@ -17,6 +17,7 @@ With the affine weight w and bias (y = xhat * w + bias), from g = dLoss/dy in on
 
 Signatures (x and g are (N, C, L); the ops reshape any (N, C, *) input to that):
     batch_norm_forward(x, eps) -> (xhat, mean (C,), var (C,), invstd (C,))
+    batch_norm_forward_affine(x, eps, weight, bias) -> (y, xhat, mean, var, invstd)
     batch_norm_backward(grad_xhat, xhat, invstd) -> grad_x
     batch_norm_backward_affine(grad_y, xhat, invstd, weight) -> (grad_x, grad_w, grad_bias)
 """
@@ -35,6 +36,13 @@ def batch_norm_forward(x, eps):
     var = np.mean(centred * centred, axis=(0, 2))
     invstd = (1.0 / np.sqrt(var + eps)).astype(x.dtype, copy=False)
     return centred * invstd[None, :, None], mean, var, invstd
+
+
+@declare
+def batch_norm_forward_affine(x, eps, weight, bias):
+    """batch_norm_forward, and y = xhat * weight + bias (per channel) first."""
+    xhat, mean, var, invstd = batch_norm_forward.reference(x, eps)
+    return xhat * weight[None, :, None] + bias[None, :, None], xhat, mean, var, invstd
 
 
 @declare

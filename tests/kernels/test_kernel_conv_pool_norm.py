@@ -119,6 +119,27 @@ def test_batch_norm_backward_affine(paths, dtype, shape):
             np.testing.assert_allclose(u, c, **t)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(1, 1, 1), (2, 3, 1), (16, 5, 40), (7, 4, 3)])
+def test_batch_norm_forward_affine(paths, dtype, shape):
+    """The forward with its affine weight and bias in the normalising pass: its reference,
+    and batch_norm_forward then xhat * weight + bias."""
+    fn, ref = _kernel("batchnorm", "batch_norm_forward_affine")
+    plain = _kernel("batchnorm", "batch_norm_forward")[0]
+    rng = np.random.default_rng(6)
+    x = (rng.standard_normal(shape) * 3 + 50).astype(dtype)
+    w, b = (rng.standard_normal(shape[1]).astype(dtype) for _ in range(2))
+    t = {"rtol": 2e-3, "atol": 2e-3} if dtype == np.float32 else {"rtol": 1e-9, "atol": 1e-9}
+    for xv in (x, np.ascontiguousarray(x.transpose(0, 2, 1)).transpose(0, 2, 1)):
+        got, want = fn(xv, 1e-5, w, b), ref(xv, 1e-5, w, b)
+        xhat, *stats = plain(xv, 1e-5)
+        composed = (xhat * w[None, :, None] + b[None, :, None], xhat, *stats)
+        for u, v, c in zip(got, want, composed):
+            assert u.dtype == v.dtype == dtype and u.shape == v.shape == c.shape
+            np.testing.assert_allclose(u, v, **t)
+            np.testing.assert_allclose(u, c, **t)
+
+
 @pytest.mark.parametrize("dtype", [np.int8, np.int64])
 def test_max_pool_signed_integer_dtypes_match_pytorch(paths, dtype):
     """The kernels take any integer dtype and give the exact max and PyTorch's indices (the

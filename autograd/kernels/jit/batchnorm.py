@@ -23,18 +23,25 @@ BN = policy.BATCHNORM
 
 
 def _fwd_sig(dt):
-    return types.void(arr(dt, 3, "C", True), arr(dt, 3), arr(dt, 1), arr(dt, 1), arr(dt, 1),
-                      types.float64)
+    ro1 = arr(dt, 1, "A", True)
+    return types.void(arr(dt, 3, "C", True), ro1, ro1, arr(dt, 3), arr(dt, 3), arr(dt, 1),
+                      arr(dt, 1), arr(dt, 1), types.float64)
 
 
-def _fwd_fits(x, xhat, mean, var, invstd, eps) -> bool:
-    # x[0, ch, 0] is read for every channel: no empty batch or length unless no channels
-    return (xhat.shape == x.shape and mean.shape == var.shape == invstd.shape == x.shape[1:2]
+def _fwd_fits(x, weight, bias, xhat, y, mean, var, invstd, eps) -> bool:
+    # x[0, ch, 0] is read for every channel: no empty batch or length unless no channels;
+    # without an affine weight (size 0) y is empty
+    c = x.shape[1:2]
+    affine = (weight.shape == bias.shape == c and y.shape == x.shape if weight.size
+              else bias.size == y.size == 0)
+    return (affine and xhat.shape == x.shape and mean.shape == var.shape == invstd.shape == c
             and (x.size > 0 or x.shape[1] == 0))
 
 
 @lazy_njit(_fwd_sig, fastmath={"contract", "reassoc"}, check=_fwd_fits)
-def _bn_forward(x, xhat, mean, var, invstd, eps):
+def _bn_forward(x, weight, bias, xhat, y, mean, var, invstd, eps):
+    """xhat, and with an affine weight and bias (not empty) y = xhat * weight + bias, in the
+    normalising pass."""
     n, c, l = x.shape
     count = n * l
     for ch in prange(c):
@@ -55,23 +62,53 @@ def _bn_forward(x, xhat, mean, var, invstd, eps):
         invstd[ch] = inv
         m = mean.dtype.type(mu)
         iv = mean.dtype.type(inv)
-        for i in range(n):
-            row = x[i, ch]
-            out = xhat[i, ch]
-            for k in range(l):
-                out[k] = (row[k] - m) * iv
+        if weight.size:
+            w = weight[ch]
+            bb = bias[ch]
+            for i in range(n):
+                row = x[i, ch]
+                out = xhat[i, ch]
+                yr = y[i, ch]
+                for k in range(l):
+                    xh = (row[k] - m) * iv
+                    out[k] = xh
+                    yr[k] = xh * w + bb
+        else:
+            for i in range(n):
+                row = x[i, ch]
+                out = xhat[i, ch]
+                for k in range(l):
+                    out[k] = (row[k] - m) * iv
+
+
+def _forward(x, eps, weight, bias, y_shape):
+    x = np.ascontiguousarray(x)
+    c = x.shape[1]
+    xhat, y = np.empty(x.shape, x.dtype), np.empty(y_shape, x.dtype)
+    mean, var, invstd = (np.empty(c, x.dtype) for _ in range(3))
+    _bn_forward.get(x.dtype, BN.parallel(x.size))(x, weight, bias, xhat, y, mean, var, invstd,
+                                                  float(eps))
+    return y, xhat, mean, var, invstd
+
+
+def _fits_kernel(x, *params) -> bool:
+    return (same_float_arrays(x, *params) and x.ndim == 3 and x.size
+            and x.size >= BN.numpy_below and all(p.shape == x.shape[1:2] for p in params))
 
 
 @register("numba", "batch_norm_forward")
 def batch_norm_forward(x, eps):
-    if not (same_float_arrays(x) and x.ndim == 3 and x.size and x.size >= BN.numpy_below):
+    if not _fits_kernel(x):
         return ref.batch_norm_forward.reference(x, eps)
-    x = np.ascontiguousarray(x)
-    c = x.shape[1]
-    xhat = np.empty(x.shape, x.dtype)
-    mean, var, invstd = (np.empty(c, x.dtype) for _ in range(3))
-    _bn_forward.get(x.dtype, BN.parallel(x.size))(x, xhat, mean, var, invstd, float(eps))
-    return xhat, mean, var, invstd
+    none = np.empty(0, x.dtype)
+    return _forward(x, eps, none, none, (0, 0, 0))[1:]
+
+
+@register("numba", "batch_norm_forward_affine")
+def batch_norm_forward_affine(x, eps, weight, bias):
+    if not _fits_kernel(x, weight, bias):
+        return ref.batch_norm_forward_affine.reference(x, eps, weight, bias)
+    return _forward(x, eps, weight, bias, x.shape)
 
 
 @register("numba", "batch_norm_backward")
