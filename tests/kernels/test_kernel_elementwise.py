@@ -224,3 +224,42 @@ def test_concurrent_callers_of_the_parallel_path_get_their_own_values(monkeypatc
         for t in threads:
             t.join(timeout=120)
     assert not errors and not any(t.is_alive() for t in threads)
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_out_overlapping_an_input_gives_numpy_values(parallel, monkeypatch):
+    """`out=` a view shifted against an input (x[1:] from x[:-1]): numpy's values, as if the
+    input were read first (numpy buffers the overlap; the numba kernels would read elements
+    already written, by this thread or the other). `out` being the input itself stays in
+    place, in numba."""
+    from autograd import kernels as K
+    from autograd.kernels import policy
+    from autograd.kernels.jit import elementwise as E
+
+    monkeypatch.setattr(E, "CHUNK", 64)
+    rng = np.random.default_rng(8)
+    n = 3000
+    base = rng.standard_normal(n + 1)
+    b = rng.standard_normal(n)
+    cases = {"add": (lambda x, o: K.add(x, b, out=o), lambda x: x + b),
+             "mul rows": (lambda x, o: K.mul(x.reshape(30, 100), b[:100], out=o.reshape(30, 100)),
+                          lambda x: (x.reshape(30, 100) * b[:100]).reshape(-1)),
+             "relu": (lambda x, o: K.relu(x, out=o), lambda x: np.maximum(x, 0)),
+             "act_backward": (lambda x, o: K.act_backward(x, np.tanh(b), "tanh", out=o),
+                              lambda x: x * (1 - np.tanh(b) ** 2)),
+             "gelu_backward": (lambda x, o: K.gelu_backward(x, b, out=o),
+                               lambda x: K.gelu_backward.reference(x, b))}
+    above = -1 if parallel else policy.NEVER
+    with policy.override(numpy_below=0, parallel_above=above, families=("elementwise",)):
+        for name, (call, want) in cases.items():
+            for src, dst in ((slice(0, n), slice(1, n + 1)), (slice(1, n + 1), slice(0, n))):
+                buf = base.copy()
+                expected = base.copy()
+                expected[dst] = want(base[src])
+                call(buf[src], buf[dst])
+                np.testing.assert_allclose(buf, expected, rtol=1e-12, atol=1e-12,
+                                           err_msg=f"{name} {src} -> {dst}")
+            buf = base[:n].copy()  # exactly in place: the numba kernel itself
+            call(buf, buf)
+            np.testing.assert_allclose(buf, want(base[:n]), rtol=1e-12, atol=1e-12,
+                                       err_msg=f"{name} in place")

@@ -208,9 +208,19 @@ def unary_kernel(name: str, scalar) -> Split:
     return Split(_unary_sig, _unary_fits, _unary_flat, name, {"SCALAR": scalar})
 
 
-def _fits(out, shape, dtype) -> bool:
-    """Whether numba can write straight into `out` (else numpy's ufunc takes it)."""
-    return out.shape == shape and out.dtype == dtype and out.flags.c_contiguous
+def _fits(out, shape, dtype, *inputs) -> bool:
+    """Whether numba can write straight into `out` (else numpy's ufunc takes it): its shape,
+    dtype and layout, and no input that overlaps it other than `out` itself (in place, each
+    element is read before it is written). An input shifted against `out` would be read
+    after the kernel, or the other thread, wrote there; numpy buffers such an overlap."""
+    if not (out.shape == shape and out.dtype == dtype and out.flags.c_contiguous):
+        return False
+    for a in inputs:
+        if (isinstance(a, np.ndarray) and np.may_share_memory(a, out)
+                and not (a.shape == out.shape and a.strides == out.strides
+                         and a.ctypes.data == out.ctypes.data)):
+            return False
+    return True
 
 
 def binary(name: str, scalar, ufunc) -> None:
@@ -237,7 +247,7 @@ def binary(name: str, scalar, ufunc) -> None:
                 return ufunc(a, b, out=out)
             if out is None:
                 out = np.empty(a.shape, a.dtype)
-            elif not _fits(out, a.shape, a.dtype):
+            elif not _fits(out, a.shape, a.dtype, a, b):
                 return ufunc(a, b, out=out)
             flat.run(a.size, np.ravel(a), np.ravel(b), out.reshape(-1))
             return out
@@ -258,7 +268,7 @@ def binary(name: str, scalar, ufunc) -> None:
             b = np.full(cols, b.reshape(()), a.dtype)
         if out is None:
             out = np.empty(a.shape, a.dtype)
-        elif not _fits(out, a.shape, a.dtype):
+        elif not _fits(out, a.shape, a.dtype, a, b):
             return ufunc(b, a, out=out) if swap else ufunc(a, b, out=out)
         rows.run(a.size, np.ascontiguousarray(a).reshape(-1, cols),
                  (np.ascontiguousarray(b).reshape(-1), swap), out.reshape(-1, cols),
@@ -282,7 +292,7 @@ def unary(name: str, scalar, fallback=None) -> None:
             return fallback(x, *alpha, out=out)
         if out is None:
             out = np.empty(x.shape, x.dtype)
-        elif not _fits(out, x.shape, x.dtype):
+        elif not _fits(out, x.shape, x.dtype, x):
             return fallback(x, *alpha, out=out)
         kernel.run(x.size, np.ravel(x), x.dtype.type(alpha[0] if alpha else 0), out.reshape(-1))
         return out
@@ -301,7 +311,7 @@ def threaded_ufunc(name: str, ufunc) -> None:
             return ufunc(x, out=out)
         if out is None:
             out = np.empty(x.shape, x.dtype)
-        elif not _fits(out, x.shape, x.dtype):
+        elif not _fits(out, x.shape, x.dtype, x):
             return ufunc(x, out=out)
         flat_in, flat_out = np.ravel(x), out.reshape(-1)
         h = (x.size // 2) & ~63
@@ -462,7 +472,7 @@ def act_backward(grad, y, act, out=None):
         return ref.act_backward.reference(grad, y, act, out=out)
     if out is None:
         out = np.empty(grad.shape, grad.dtype)
-    elif not _fits(out, grad.shape, grad.dtype):
+    elif not _fits(out, grad.shape, grad.dtype, grad, y):
         return ref.act_backward.reference(grad, y, act, out=out)
     kernels.run(grad.size, np.ravel(grad), np.ravel(y), out.reshape(-1))
     return out
@@ -495,7 +505,7 @@ def gelu(x, out=None):
         return ref.gelu.reference(x, out=out)
     if out is None:
         out = np.empty(x.shape, x.dtype)
-    elif not _fits(out, x.shape, x.dtype):
+    elif not _fits(out, x.shape, x.dtype, x):
         return ref.gelu.reference(x, out=out)
     GELU.run(x.size, np.ravel(x), x.dtype.type(0), out.reshape(-1))
     return out
@@ -507,7 +517,7 @@ def gelu_backward(grad, x, out=None):
         return ref.gelu_backward.reference(grad, x, out=out)
     if out is None:
         out = np.empty(x.shape, x.dtype)
-    elif not _fits(out, x.shape, x.dtype):
+    elif not _fits(out, x.shape, x.dtype, grad, x):
         return ref.gelu_backward.reference(grad, x, out=out)
     GELU_BACKWARD.run(x.size, np.ravel(grad), np.ravel(x), out.reshape(-1))
     return out
