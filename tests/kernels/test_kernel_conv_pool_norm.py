@@ -205,6 +205,23 @@ def test_max_pool_2x2_fast_path_equals_the_general_kernel(paths, dtype, shape):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("hw", [(1, 1), (1, 3), (2, 2), (3, 1)])
+def test_im2col_col2im_same_size_paths_on_planes_smaller_than_the_window(paths, dtype, hw):
+    """A window offset whose whole shift leaves the plane (5x5 pad 2 on a 1x1 image) writes
+    nothing outside its patch row (CI runs this with numba's bounds checks too)."""
+    fn, ref = _kernel("conv", "im2col")
+    bfn, bref = _kernel("conv", "col2im")
+    rng = np.random.default_rng(9)
+    for k, p in ((5, 2), (3, 1), (7, 3)):
+        x = rng.standard_normal((2, 3, *hw)).astype(dtype)
+        np.testing.assert_array_equal(fn(x, k, k, 1, 1, p, p, 1, 1),
+                                      ref(x, k, k, 1, 1, p, p, 1, 1))
+        cols = rng.standard_normal((2, 3 * k * k, hw[0] * hw[1])).astype(dtype)
+        np.testing.assert_array_equal(bfn(cols, 3, *hw, k, k, 1, 1, p, p, 1, 1),
+                                      bref(cols, 3, *hw, k, k, 1, 1, p, p, 1, 1))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("geom", [(3, 3, 1, 1), (5, 5, 2, 2), (3, 5, 1, 2), (1, 1, 0, 0),
                                   (3, 3, 2, 2, 2, 2)])
 def test_im2col_col2im_same_size_paths_equal_the_reference_to_the_bit(paths, dtype, geom):

@@ -51,11 +51,12 @@ def _keep_columns(w, hw, kw, pw, dw):
 def _shifted(h, w, i, j, ph, pw, dh, dw):
     """For window offset (i, j) of a stride-1 "same"-size convolution: the flat shift from
     an output pixel to the input pixel it reads, and the output range [lo, hi) that reads
-    inside the plane (the positions cut off at either end are all wrapped columns)."""
+    inside the plane (the positions cut off at either end are all wrapped columns), within
+    [0, h*w] even where the whole shift leaves the plane (a 5x5 window on a 1x1 image)."""
     hw = h * w
     ylo, yhi = _valid(h, h, i * dh - ph, 1)
     shift = (i * dh - ph) * w + j * dw - pw
-    lo = max(ylo * w, -shift)
+    lo = min(max(ylo * w, -shift), hw)
     hi = max(lo, min(yhi * w, hw - shift))
     return shift, lo, hi
 
