@@ -4,9 +4,7 @@ closing table of every row with its ratio.
 - `x ** 3` on 1e6 float32 against numpy's `x*x*x`;
 - `a * b + c` on 1e6 float32 against numpy, in both orders (which one runs first changes
   glibc's allocator state), with minor page faults per call (`ru_minflt`): a fresh 4 MB
-  output that is mmap'ed and unmapped on every op faults in ~1,000 pages; then once more with
-  our elementwise kernels held to one thread (no target: numpy's `x * y + z` writes the sum
-  into the product's temporary, a pass numbagrad's ops, each with its own output, cannot save);
+  output that is mmap'ed and unmapped on every op faults in ~1,000 pages;
 - a 1024 float32 matmul through `Tensor @` against numpy's, in a fresh process (numpy's own
   OpenBLAS default, all cores), so numbagrad's BLAS threading is what is compared;
 - the MLP training step while another process spins on one core, against the same step quiet
@@ -61,9 +59,7 @@ def _pow_and_fma() -> list:
     x, y, z = workloads.elementwise_inputs(np.float32, n)[:3]
     xt, yt, zt = (autograd.tensor(v) for v in (x, y, z))
     rows = []
-    # rewarm: each sample in a steady state, with the task pool's helper awake (as in a loop;
-    # after a pause its first ~10 launches wait for it: timing.compare)
-    st = compare({"ours": lambda: xt ** 3, "numpy": lambda: x * x * x}, rewarm=0.02)
+    st = compare({"ours": lambda: xt ** 3, "numpy": lambda: x * x * x})
     r = st["ours"]["median"] / st["numpy"]["median"]
     rows.append(["x ** 3, 1e6 f32, vs numpy x*x*x", fmt_time(st["ours"]["median"]),
                  fmt_time(st["numpy"]["median"]), f"{r:.2f}", "<= 1.5"])
@@ -71,7 +67,7 @@ def _pow_and_fma() -> list:
     for order in (("ours", "numpy"), ("numpy", "ours")):
         fns = {"ours": lambda: xt * yt + zt, "numpy": lambda: x * y + z}
         faults = {k: faults_per_call(fns[k]) for k in order}
-        st = compare({k: fns[k] for k in order}, rewarm=0.02)
+        st = compare({k: fns[k] for k in order})
         r = st["ours"]["median"] / st["numpy"]["median"]
         rows.append([(f"a * b + c, 1e6 f32, {order[0]} first; page faults/call ours "
                      f"{faults['ours']:.0f}, numpy {faults['numpy']:.0f}"),
@@ -79,16 +75,6 @@ def _pow_and_fma() -> list:
                      f"{r:.2f}", "<= 1.0"])
         record("eager", case=f"fma_{order[0]}_first", ratio=r, faults=faults,
                seconds={k: s["median"] for k, s in st.items()})
-    # the same on one thread: numpy's loops then (what the kernels run serially below the
-    # parallel threshold), without numpy's in-place reuse of `x * y`'s temporary for `+ z`
-    from autograd.kernels import policy
-    with policy.override(parallel_above=policy.NEVER, families=("elementwise",)):
-        st = compare({"ours": lambda: xt * yt + zt, "numpy": lambda: x * y + z}, rewarm=0.02)
-    r = st["ours"]["median"] / st["numpy"]["median"]
-    rows.append(["a * b + c, 1e6 f32, our kernels on one thread (no target)",
-                 fmt_time(st["ours"]["median"]), fmt_time(st["numpy"]["median"]), f"{r:.2f}",
-                 "-"])
-    record("eager", case="fma_one_thread", ratio=r, seconds={k: s["median"] for k, s in st.items()})
     return rows
 
 
