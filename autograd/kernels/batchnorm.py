@@ -55,13 +55,8 @@ def batch_norm_backward(grad_xhat, xhat, invstd):
 
 @declare
 def batch_norm_backward_affine(grad_y, xhat, invstd, weight):
-    """(dx, dweight, dbias) of y = xhat * weight + bias: the statistics' sums once for all
-    three (see the module docstring)."""
-    sum_g = grad_y.sum(axis=(0, 2), dtype=np.float64)
-    sum_gx = np.sum(grad_y * xhat, axis=(0, 2), dtype=np.float64)
-    count = grad_y.shape[0] * grad_y.shape[2]
-    scale = (invstd * weight)[None, :, None]
-    mean_g = (sum_g / max(count, 1)).astype(grad_y.dtype)[None, :, None]
-    mean_gx = (sum_gx / max(count, 1)).astype(grad_y.dtype)[None, :, None]
-    dx = scale * (grad_y - mean_g - xhat * mean_gx)
-    return dx, sum_gx.astype(grad_y.dtype), sum_g.astype(grad_y.dtype)
+    """(dx, dweight, dbias) of y = xhat * weight + bias: batch_norm_backward of
+    grad_y * weight, sum(grad_y * xhat) and sum(grad_y) per channel (the numba kernel takes
+    all three from the same two sums)."""
+    dx = batch_norm_backward.reference(grad_y * weight[None, :, None], xhat, invstd)
+    return dx, np.sum(grad_y * xhat, axis=(0, 2)), grad_y.sum(axis=(0, 2))

@@ -111,11 +111,14 @@ def batch_norm_forward_affine(x, eps, weight, bias):
     return _forward(x, eps, weight, bias, x.shape)
 
 
+def _fits_backward(g, xhat, *per_channel) -> bool:
+    return (_fits_kernel(g, *per_channel) and same_float_arrays(g, xhat)
+            and xhat.shape == g.shape)
+
+
 @register("numba", "batch_norm_backward")
 def batch_norm_backward(grad_xhat, xhat, invstd):
-    if not (same_float_arrays(grad_xhat, xhat, invstd) and grad_xhat.ndim == 3
-            and xhat.shape == grad_xhat.shape and invstd.shape == grad_xhat.shape[1:2]
-            and grad_xhat.size and grad_xhat.size >= BN.numpy_below):
+    if not _fits_backward(grad_xhat, xhat, invstd):
         return ref.batch_norm_backward.reference(grad_xhat, xhat, invstd)
     # the affine kernel with weight 1 (scale = invstd * 1: the same values to the bit)
     c = grad_xhat.shape[1]
@@ -162,9 +165,7 @@ def _bn_backward_affine(g, xhat, invstd, weight, dx, dw, db):
 
 @register("numba", "batch_norm_backward_affine")
 def batch_norm_backward_affine(grad_y, xhat, invstd, weight):
-    if not (same_float_arrays(grad_y, xhat, invstd, weight) and grad_y.ndim == 3
-            and xhat.shape == grad_y.shape and invstd.shape == weight.shape == grad_y.shape[1:2]
-            and grad_y.size and grad_y.size >= BN.numpy_below):
+    if not _fits_backward(grad_y, xhat, invstd, weight):
         return ref.batch_norm_backward_affine.reference(grad_y, xhat, invstd, weight)
     return _backward(grad_y, xhat, invstd, weight)
 
