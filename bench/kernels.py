@@ -149,7 +149,8 @@ def _threshold_cands(E, x, y) -> dict:
 
     def split(kernel, *args):
         return lambda: tasks.run(kernel.tasks, x.dtype,
-                                 (*args, E.CHUNK, tasks.new_counter(), out), width)
+                                 (*args, E.CHUNK, tasks.new_block_counter(width), out),
+                                 width)
 
     return {"relu serial": lambda: ser(x, zero, out),
             "relu parallel": split(relu, x, zero),

@@ -68,23 +68,23 @@ class Thresholds:
 NEVER = 1 << 62  # a parallel_above that no array reaches
 
 # Elementwise kernels run on every thread through the task pool (jit/tasks.py: a ~3 us launch,
-# and a helper that gets no core claims no part) above 2^21 elements. Below that the gain is
-# not robust. Measured on 2 cores, float32, the pool's two threads / the serial kernel:
-# - called back to back (the helper polling between calls): add on 2^18 0.73, 2^20 0.58;
-#   with a process spinning on one core 1.08, 1.05;
-# - as `python -m bench --only threshold` times them (2 ms samples, each candidate in turn,
-#   so the helper has slept before each sample): mul on 2^20 0.96, 2^21 0.71, 2^22 0.72;
-#   with a process spinning on one core 1.10, 0.98, 1.16;
-# - `a * b + c` on 1e6 float32 through the pool against numpy: 0.67-0.78 in most runs, but
-#   ~2x numpy in about one comparison in five (our side doubled, the helper ran longer with
-#   more involuntary switches; no steal time on the host), and 1.8-2.1 with a process
-#   spinning on a core, against 1.2-1.5 serial;
-# - training steps with 2^18 against 2^21 (same-run medians): tiny GPT 0.98, CNN 28x28
-#   1.00, CNN 3x64x64 1.01 (the data is cold there, and the helper often asleep).
+# a helper that gets no core claims no part, and each core takes the same block of parts
+# launch after launch) above 2^19 elements. Measured on 2 cores, float32, pool / serial kernel:
+# - as `python -m bench --only threshold` times them (each candidate in turn, so the helper
+#   has slept before each sample): relu 2^17 0.80, 2^18 0.73, 2^20 0.60; mul 0.78, 0.67, 0.51;
+# - `a * b + c` on 1e6 float32 against numpy (which writes `+ c` into the product's buffer,
+#   ours cannot): 0.6-0.8 through the pool, 1.3 serial. In 1 of 14 processes the pool's
+#   side ran at ~2x its usual time for a while, both threads slower per part alike while two
+#   threads of arithmetic alone lost nothing (the host's memory system, not scheduling);
+#   before claims by home block (each part to either thread), in 4 of 14. With
+#   a process spinning on one core: 1.5-1.6 through the pool, 1.3-1.4 serial;
+# - training steps (same-run medians, pool from 2^18 or 2^19 / from 2^21): CNN 28x28 1.01-1.06
+#   from 2^18 (its 401,408-element conv1 activations: cold data, and the helper often asleep
+#   between launches), so not below 2^19; tiny GPT 0.97-1.00, CNN 3x64x64 0.98-0.99.
 # (With `prange`, the elementwise kernels' first parallel form, a launch cost 45-345 us and a
 # static split waited for a thread that lost its core: relu on 2^20 floats took 94 us serial,
 # 101 us parallel.)
-ELEMENTWISE = Thresholds("elementwise", 1 << 13, 1 << 21)
+ELEMENTWISE = Thresholds("elementwise", 1 << 13, 1 << 19)
 # autograd.compile's fused elementwise kernels (jit/fused.py) still run `prange` in parallel:
 # only where the serial loop runs long enough (~1 ms) to amortise a launch, and a scheduler
 # slice while another process holds a core (measured on 2 cores under load: LayerNorm's row

@@ -209,3 +209,33 @@ def test_a_forked_child_starts_its_own_helpers():
     proc = subprocess.run([sys.executable, "-c", textwrap.dedent(FORKED)],
                           capture_output=True, text=True, timeout=600, check=False)
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-2000:]
+
+
+def test_home_block_is_the_current_core_modulo_the_blocks():
+    """Claims by home block start at the block of the thread's core: on Linux `current_cpu`
+    is glibc's sched_getcpu (a core this process may run on), elsewhere -1 (block 0)."""
+    import os
+
+    from numba import njit
+
+    from autograd.kernels.jit._native import current_cpu
+    from autograd.kernels.jit.tasks import home_block
+
+    @njit
+    def where(blocks):
+        return current_cpu(), home_block(blocks)
+
+    if not sys.platform.startswith("linux"):
+        assert where(3) == (-1, 0)
+        return
+    last = max(os.sched_getaffinity(0))
+    got = {}
+
+    def pinned():  # a thread of its own, pinned to one core (the test's thread stays free)
+        os.sched_setaffinity(0, {last})
+        got.update({blocks: where(blocks) for blocks in (1, 2, 3, 7)})
+
+    t = threading.Thread(target=pinned)
+    t.start()
+    t.join(timeout=60)
+    assert got == {blocks: (last, last % blocks) for blocks in (1, 2, 3, 7)}

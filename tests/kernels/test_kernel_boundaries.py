@@ -34,7 +34,7 @@ CASES = {
                                 "f(8), f(8), 0, i(2), f(8)"),
     "binary_rows_tasks": ("elementwise", "BINARY['add'][1].tasks",
                           "f(4, 8), (f(8), False), 1, i(2), f(4, 7)"),
-    "unary_flat_tasks_counter": ("elementwise", "UNARY['neg'].tasks", "f(8), 0.0, 4, i(4), f(8)"),
+    "unary_flat_tasks_counter": ("elementwise", "UNARY['neg'].tasks", "f(8), 0.0, 4, i(1), f(8)"),
     "bn_forward": ("batchnorm", "_bn_forward",
                    "f(2, 3, 4), f(0), f(0), f(2, 3, 4), f(0, 0, 0), f(3), f(3), f(2), 1e-5"),
     "bn_forward_empty": ("batchnorm", "_bn_forward",

@@ -123,7 +123,8 @@ def test_flat_binary_kernel_in_place_equals_numpy(dtype, parallel):
         split = E.BINARY[name][0]
         if parallel:  # the task loop on two threads, parts of 100 elements
             def kernel(a, b, out, split=split):
-                tasks.run(split.tasks, np.dtype(dtype), (a, b, 100, tasks.new_counter(), out), 2)
+                tasks.run(split.tasks, np.dtype(dtype),
+                          (a, b, 100, tasks.new_block_counter(2), out), 2)
         else:
             kernel = split.serial.get(np.dtype(dtype))
         want = ufunc(a0, b0)
@@ -189,8 +190,33 @@ def test_parallel_path_refuses_arguments_that_do_not_fit():
     a = np.ones(8)
     with pytest.raises(ValueError, match=r"^_chunk_tasks_mul: arguments of inconsistent "
                                          r"shapes \(a: \(8,\) float64, b: \(4,\) float64"):
-        tasks.run(E.BINARY["mul"][0].tasks, a.dtype, (a, np.ones(4), 4, tasks.new_counter(), a),
-                  2)
+        tasks.run(E.BINARY["mul"][0].tasks, a.dtype,
+                  (a, np.ones(4), 4, tasks.new_block_counter(2), a), 2)
+
+
+@pytest.mark.parametrize("parts, blocks", [(9, 2), (9, 5), (3, 5), (1, 2), (0, 3)])
+def test_one_thread_alone_runs_every_block(parts, blocks):
+    """A task loop claims the blocks of its core first, then every other block: a thread
+    that runs it alone (no helper took the job) computes every part, once, and finished the
+    last one (also with fewer parts than blocks, and none)."""
+    from autograd.kernels.jit import elementwise as E
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal(7 * parts - (parts > 1)).astype(np.float32)
+    b = rng.standard_normal(a.size).astype(np.float32)
+    out = np.full_like(a, np.nan)
+    ctr = tasks.new_block_counter(blocks)
+    last = E.BINARY["mul"][0].tasks.get(a.dtype)(a, b, 7, ctr, out)
+    np.testing.assert_array_equal(out, a * b)
+    assert last and ctr[0] == parts
+    sizes = [(j + 1) * parts // blocks - j * parts // blocks for j in range(blocks)]
+    assert list(ctr[1:]) == [n + 1 for n in sizes]  # each block's parts, then one claim past
+
+
+def test_task_loop_refuses_a_counter_without_blocks():
+    from autograd.kernels.jit import elementwise as E
+    a = np.ones(8)
+    with pytest.raises(ValueError, match=r"^_chunk_tasks_add: arguments of inconsistent"):
+        E.BINARY["add"][0].tasks.get(a.dtype)(a, a, 4, np.zeros(1, np.int64), a)
 
 
 def test_concurrent_callers_of_the_parallel_path_get_their_own_values(monkeypatch):

@@ -8,6 +8,8 @@ thread that reads it is done (see its protocol).
 """
 from __future__ import annotations
 
+import sys
+
 from llvmlite import ir
 from numba import types
 from numba.core import cgutils
@@ -150,3 +152,16 @@ def call_address(typingctx, fn_ty, arg_ty):
         return builder.call(fn, [context.cast(builder, args[1], arg_ty, types.int64)])
 
     return sig, codegen
+
+
+if sys.platform.startswith("linux"):
+    @intrinsic
+    def current_cpu(typingctx):
+        """glibc's sched_getcpu(): the core this thread runs on now (-1 if unknown)."""
+        return types.int32(), _libc("sched_getcpu", ir.IntType(32), [])
+else:
+    @intrinsic
+    def current_cpu(typingctx):
+        """The core this thread runs on: unknown here (-1; glibc's sched_getcpu on Linux)."""
+        return types.int32(), lambda context, builder, signature, args: ir.Constant(
+            ir.IntType(32), -1)

@@ -4,7 +4,8 @@ backward; each loop is written once as a template and compiled per op (`speciali
 Which path an array takes is `policy.ELEMENTWISE`'s decision: below `numpy_below` elements
 numpy itself, up to `parallel_above` the serial kernel, beyond it the same kernel on every
 thread through the task pool (`tasks.py`): a task loop over parts of CHUNK elements (rows,
-for a row broadcast), each part run by the serial kernel inlined (`_chunk_tasks`). Why not
+for a row broadcast), each part run by the serial kernel inlined (`_chunk_tasks`), each
+core's block of parts claimed by that core first (tasks.py: claims by home block). Why not
 `prange`: its launch costs 45-345 us here, more than the whole loop below ~2M floats, and a
 static split waits for a thread that lost its core; the pool's launch costs ~3 us and a
 helper that gets no core claims no part (`policy.py` has the measurements). Shapes numba
@@ -40,14 +41,14 @@ from ._math import one_plus_erf, typed
 from ._math import sigmoid as vsigmoid
 from ._math import tanh as vtanh
 from .helper_thread import cpu_count, split_halves
-from .tasks import claim, finish
+from .tasks import claim_in, finish_block, home_block
 
 EW = policy.ELEMENTWISE
 # Elements per task of a parallel launch (256 KiB of float32): 16 tasks on 1e6 floats, so a
 # helper that starts late still takes a share. Smaller parts ran slower (float32 mul on 2^18
 # floats, 2 threads: parts of 4,096 50 us, 8,192 39 us, 32,768 30 us, 65,536 24 us; serial 35
-# us): each thread's parts interleave with the other's, and each claim is an atomic add on a
-# cache line both cores write.
+# us; measured with one counter for all parts): the threads' parts interleaved, and each
+# claim is an atomic add on a cache line both cores write.
 CHUNK = 1 << 16
 BINARY: dict = {}  # name -> (flat, rows) kernels (`Split`)
 UNARY: dict = {}   # name -> kernel (`Split`)
@@ -143,19 +144,24 @@ def _part_impl(v, lo, hi):
 
 def _chunk_tasks(a, b, chunk, ctr, out):
     """SERIAL (the serial kernel, inlined) on parts of `chunk` elements of a, b (when an
-    array) and out, one part per task (`chunk` rows of 2-D a and out for a row broadcast);
-    True if this thread finished the last task."""
+    array) and out, one part per task (`chunk` rows of 2-D a and out for a row broadcast),
+    claimed by home block (tasks.py); True if this thread finished the last task."""
     n = out.shape[0]
     ntasks = (n + chunk - 1) // chunk
+    blocks = ctr.shape[0] - 1
+    home = home_block(blocks)
     last = ntasks == 0
-    while True:
-        t = claim(ctr)
-        if t >= ntasks:
-            return last
-        lo = t * chunk
-        hi = min(n, lo + chunk)
-        SERIAL(a[lo:hi], _part(b, lo, hi), out[lo:hi])
-        last = finish(ctr, ntasks)
+    for k in range(blocks):
+        block = (home + k) % blocks
+        while True:
+            t = claim_in(ctr, block, ntasks)
+            if t < 0:
+                break
+            lo = t * chunk
+            hi = min(n, lo + chunk)
+            SERIAL(a[lo:hi], _part(b, lo, hi), out[lo:hi])
+            last = finish_block(ctr, ntasks)
+    return last
 
 
 class Split:
@@ -178,7 +184,7 @@ class Split:
 
         def tasks_fit(*args):
             *ins, chunk, ctr, out = args
-            return chunk > 0 and ctr.shape == (2,) and check(*ins, out)
+            return chunk > 0 and ctr.shape[0] >= 2 and check(*ins, out)
 
         inlined = njit(inline="always")(self.serial.pyfunc)
         self.tasks = lazy_njit(tasks_sig, check=tasks_fit, nogil=True,
@@ -191,7 +197,8 @@ class Split:
             nthreads = tasks.threads()
             if nthreads > 1:
                 tasks.run(self.tasks, dt, (*args[:-1], max(1, CHUNK // per_task),
-                                           tasks.new_counter(), args[-1]), nthreads)
+                                           tasks.new_block_counter(nthreads), args[-1]),
+                          nthreads)
                 return
         self.serial.get(dt)(*args)
 
