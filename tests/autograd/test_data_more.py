@@ -545,8 +545,11 @@ def test_keyboard_interrupt_while_waiting_stops_the_workers():
             def __getitem__(self, i):
                 time.sleep(0.2)
                 return np.float32(i)
+        # Ctrl-C raises KeyboardInterrupt even where this process was started with SIGINT
+        # ignored (a shell's background job is), which Python then leaves ignored
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         threading.Timer(0.6, os.kill, (os.getpid(), signal.SIGINT)).start()
-        got = 0
+        got, interrupted = 0, False
         try:
             for batch in DataLoader(Slow(), batch_size=1, num_workers=2):
                 got += 1
