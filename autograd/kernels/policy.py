@@ -73,11 +73,11 @@ NEVER = 1 << 62  # a parallel_above that no array reaches
 # - as `python -m bench --only threshold` times them (each candidate in turn, so the helper
 #   has slept before each sample): relu 2^17 0.80, 2^18 0.73, 2^20 0.60; mul 0.78, 0.67, 0.51;
 # - `a * b + c` on 1e6 float32 against numpy (which writes `+ c` into the product's buffer,
-#   ours cannot): 0.6-0.8 through the pool, 1.3 serial. In 1 of 14 processes the pool's
-#   side ran at ~2x its usual time for a while, both threads slower per part alike while two
-#   threads of arithmetic alone lost nothing (the host's memory system, not scheduling);
-#   before claims by home block (each part to either thread), in 4 of 14. With
-#   a process spinning on one core: 1.5-1.6 through the pool, 1.3-1.4 serial;
+#   ours cannot): 0.6-0.8 through the pool, 1.3 serial; 1.3-1.5 for seconds at a time while
+#   the host runs this VM's two cores as the two hardware threads of one physical core (then
+#   two threads of independent multiply-adds take 2.0-2.3x one thread's time: that coincided
+#   with 117 of the 148 slow samples in a 45 s trace). With a process spinning on one core:
+#   1.5-1.6 through the pool, 1.3-1.4 serial;
 # - training steps (same-run medians, pool from 2^18 or 2^19 / from 2^21): CNN 28x28 1.01-1.06
 #   from 2^18 (its 401,408-element conv1 activations: cold data, and the helper often asleep
 #   between launches), so not below 2^19; tiny GPT 0.97-1.00, CNN 3x64x64 0.98-0.99.
