@@ -1,11 +1,12 @@
 """The kernel policy: which backend runs, and where a numba kernel hands small arrays to numpy
-or runs its serial rather than its parallel (`prange`) compilation.
+or runs its serial rather than its parallel form (`prange`, or for gemm and the elementwise
+kernels task loops on the task pool of jit/tasks.py).
 
 Every threshold lives here, in one vocabulary, per family of kernels:
 - `numpy_below`: fewer elements than this go to the numpy reference (a numba call costs ~1 us
   of Python wrapper and unboxing, more than numpy's whole ufunc on a small array);
-- `parallel_above`: more elements than this run the `prange` compilation (a parallel launch
-  costs tens of microseconds: numba's OpenMP threads sleep between regions);
+- `parallel_above`: more elements than this run the parallel form (a `prange` launch costs
+  tens of microseconds: numba's threads sleep between regions; a task pool launch ~3 us);
 - `threaded_ufunc_above`: numpy ufuncs without a numba kernel (log, sin, cos) split larger
   arrays over two threads.
 The measurements behind the numbers are printed by `python -m bench --only threshold`.

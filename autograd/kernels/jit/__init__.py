@@ -12,9 +12,10 @@ right after a numba kernel finds the cores free; numbagrad's own BLAS calls choo
 OpenBLAS thread count per call (`autograd/kernels/blas.py`: one thread unless large), and
 numba's threading layer defaults to `workqueue` (below; docs/performance.md). numbagrad's
 gemm and the elementwise kernels do not use numba's parallel regions at all: their parallel
-runs go through the task pool of `tasks.py` (helper threads that take jobs in native code and run nogil task loops,
-claimed dynamically), whose launch costs ~3 us against workqueue's 60-100 us here and which
-never waits for a thread that another process keeps off its core.
+runs go through the task pool of `tasks.py` (helper threads that take jobs in native code and
+run nogil task loops, claimed dynamically; the elementwise loops by home block, each core its
+own block of parts first), whose launch costs ~3 us against workqueue's 60-100 us here and
+which never waits for a thread that another process keeps off its core.
 """
 from __future__ import annotations
 
